@@ -1,0 +1,277 @@
+//! [`LocalExecutor`] and its queues.
+//!
+//! # Who touches what
+//!
+//! - `Local` (behind `Rc`, never leaves the owner thread): the ready queue, the registry of live
+//!   tasks and the `closed` flag. Borrowed only for single pushes, pops and registry updates, never
+//!   across a poll, so wakes and spawns from inside a task always find them free.
+//! - `Shared` (behind `Arc`, held by every task's scheduler): the remote queue and the waker of
+//!   whoever drives the executor. Written by any thread, drained by the owner thread.
+//!
+//! # Shutdown
+//!
+//! Dropping the [`LocalExecutor`]:
+//! 1. marks it closed, so new spawns come back already cancelled;
+//! 2. with the executor entered (so wakes land in the local queue), takes every registered
+//!    task's waker out of the registry and wakes it;
+//! 3. drops every runnable in both queues, which drops the futures (their `Drop` may spawn,
+//!    which is refused, or wake, which queues) and repeats 2–3 until nothing is left.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::pin::{pin, Pin};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use atomic_waker::AtomicWaker;
+use concurrent_queue::ConcurrentQueue;
+use eddy_task::executor::with_current_executor;
+use eddy_task::{enter, Builder, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn, Task};
+use slab::Slab;
+
+/// How many tasks `run` polls before giving its `block_on` a turn.
+const BUDGET: usize = 128;
+
+/// How often (in tasks run) the remote queue is drained even when the local one is not empty,
+/// so that tasks woken from other threads are not starved by busy local ones.
+const REMOTE_INTERVAL: u32 = 61;
+
+/// A single-threaded executor: every task runs on the thread that owns it.
+///
+/// See the [crate documentation](crate) for an overview.
+pub struct LocalExecutor {
+    local: Rc<Local>,
+}
+
+struct Local {
+    queue: RefCell<VecDeque<Runnable>>,
+    /// A waker for every live task, so that shutdown can reach tasks parked on a waker.
+    tasks: RefCell<Slab<Waker>>,
+    closed: Cell<bool>,
+    ticks: Cell<u32>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    remote: ConcurrentQueue<Runnable>,
+    /// Woken when a task arrives in `remote`: the waker of the last `run` poll.
+    driver: AtomicWaker,
+}
+
+impl LocalExecutor {
+    /// Creates an executor with no tasks.
+    pub fn new() -> LocalExecutor {
+        LocalExecutor {
+            local: Rc::new(Local {
+                queue: RefCell::new(VecDeque::new()),
+                tasks: RefCell::new(Slab::new()),
+                closed: Cell::new(false),
+                ticks: Cell::new(0),
+                shared: Arc::new(Shared { remote: ConcurrentQueue::unbounded(), driver: AtomicWaker::new() }),
+            }),
+        }
+    }
+
+    /// Spawns a future, `Send` or not, onto this executor.
+    ///
+    /// The task starts running once the executor is driven ([`run`](Self::run) or
+    /// [`try_tick`](Self::try_tick)). If the executor is being dropped, the task comes back
+    /// already cancelled.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        Builder::new().spawn_local_on(&*self.local, future)
+    }
+
+    /// Spawns a future configured by `builder` (for example with a name).
+    #[track_caller]
+    pub fn spawn_with<F>(&self, builder: Builder, future: F) -> Task<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        builder.spawn_local_on(&*self.local, future)
+    }
+
+    /// Runs one ready task, if there is one. Returns whether a task ran.
+    pub fn try_tick(&self) -> bool {
+        let _enter = enter(self.local.clone());
+        match self.local.pop() {
+            Some(runnable) => {
+                runnable.run();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Runs the executor's tasks until `future` completes, and returns its output.
+    ///
+    /// Works under any `block_on`. While `future` is pending, tasks run in batches; between
+    /// batches control returns to the `block_on`, so I/O and timers it drives make progress.
+    /// Inside `future` and inside the tasks, this executor is the current one, so
+    /// `eddy_task::spawn` and `spawn_local` reach it.
+    pub async fn run<T>(&self, future: impl Future<Output = T>) -> T {
+        let mut future = pin!(future);
+        poll_fn(|cx| self.poll_run(future.as_mut(), cx)).await
+    }
+
+    fn poll_run<T>(&self, future: Pin<&mut impl Future<Output = T>>, cx: &mut Context<'_>) -> Poll<T> {
+        let local = &self.local;
+        let _enter = enter(local.clone());
+        // Registered before anything runs, so that a task sent to the remote queue while this
+        // poll is under way wakes the next one.
+        local.shared.driver.register(cx.waker());
+        if let Poll::Ready(output) = future.poll(cx) {
+            return Poll::Ready(output);
+        }
+        for _ in 0..BUDGET {
+            match local.pop() {
+                Some(runnable) => {
+                    runnable.run();
+                }
+                None => return Poll::Pending,
+            }
+        }
+        // Out of budget with work left: ask to be polled again after the `block_on` had a turn.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+impl Default for LocalExecutor {
+    fn default() -> LocalExecutor {
+        LocalExecutor::new()
+    }
+}
+
+impl fmt::Debug for LocalExecutor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalExecutor")
+            .field("live_tasks", &self.local.tasks.borrow().len())
+            .field("ready", &(self.local.queue.borrow().len() + self.local.shared.remote.len()))
+            .field("closed", &self.local.closed.get())
+            .finish()
+    }
+}
+
+impl Local {
+    /// The next task to run: local queue first, with the remote queue drained into it when the
+    /// local one is empty and every `REMOTE_INTERVAL` pops.
+    fn pop(&self) -> Option<Runnable> {
+        let ticks = self.ticks.get().wrapping_add(1);
+        self.ticks.set(ticks);
+        if ticks % REMOTE_INTERVAL == 0 {
+            self.drain_remote();
+        }
+        if let Some(runnable) = self.queue.borrow_mut().pop_front() {
+            return Some(runnable);
+        }
+        self.drain_remote();
+        self.queue.borrow_mut().pop_front()
+    }
+
+    fn drain_remote(&self) {
+        if self.shared.remote.is_empty() {
+            return;
+        }
+        let mut queue = self.queue.borrow_mut();
+        queue.extend(self.shared.remote.try_iter());
+    }
+}
+
+impl Spawn for Local {
+    fn scheduler(&self) -> Scheduler {
+        self.shared.clone()
+    }
+
+    fn is_local(&self) -> bool {
+        true
+    }
+
+    fn register(&self, task: &Runnable) -> Option<usize> {
+        if self.closed.get() {
+            return None;
+        }
+        Some(self.tasks.borrow_mut().insert(task.waker()))
+    }
+
+    fn unregister(&self, key: usize) {
+        // The waker is dropped after the borrow ends: dropping it may schedule the task.
+        let waker = self.tasks.borrow_mut().try_remove(key);
+        drop(waker);
+    }
+}
+
+/// A `LocalExecutor` is a [`Spawn`], so `Builder::spawn_on(&executor, ..)` works on it.
+impl Spawn for LocalExecutor {
+    fn scheduler(&self) -> Scheduler {
+        self.local.scheduler()
+    }
+
+    fn is_local(&self) -> bool {
+        true
+    }
+
+    fn register(&self, task: &Runnable) -> Option<usize> {
+        self.local.register(task)
+    }
+
+    fn unregister(&self, key: usize) {
+        self.local.unregister(key)
+    }
+
+    fn identity(&self) -> *const () {
+        Rc::as_ptr(&self.local) as *const ()
+    }
+}
+
+impl Schedule for Shared {
+    fn schedule(&self, runnable: Runnable, _info: ScheduleInfo) {
+        // Fast path: woken on the owner thread while the executor is entered there.
+        let runnable = with_current_executor(|current| {
+            let local = current.and_then(|c| (c as &dyn Any).downcast_ref::<Local>());
+            match local {
+                Some(local) if std::ptr::eq(Arc::as_ptr(&local.shared), self) => {
+                    local.queue.borrow_mut().push_back(runnable);
+                    None
+                }
+                _ => Some(runnable),
+            }
+        });
+        if let Some(runnable) = runnable {
+            // An unbounded queue that is never closed always accepts.
+            let _ = self.remote.push(runnable);
+            self.driver.wake();
+        }
+    }
+}
+
+impl Drop for LocalExecutor {
+    fn drop(&mut self) {
+        let local = &self.local;
+        local.closed.set(true);
+        let _enter = enter(local.clone());
+        loop {
+            let wakers: Vec<Waker> = local.tasks.borrow_mut().drain().collect();
+            let mut progressed = !wakers.is_empty();
+            for waker in wakers {
+                waker.wake();
+            }
+            while let Some(runnable) = local.pop() {
+                drop(runnable);
+                progressed = true;
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+}

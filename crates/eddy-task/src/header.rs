@@ -1,0 +1,90 @@
+//! The per-task header stored inside the task's single allocation.
+//!
+//! async-task keeps one allocation per task holding its state word, the schedule function, this
+//! header (async-task calls it "metadata") and the future. The header is created before the
+//! future and dropped after it, so the future wrapper in `raw.rs` may borrow it.
+//!
+//! Fields and who touches them:
+//! - `id`, `name`, `location`: written at spawn, read-only afterwards, read from any thread.
+//! - `abort`: set by any thread through an [`AbortHandle`](crate::AbortHandle); read by the
+//!   thread that polls the task.
+//! - `key`: the executor's registry key, written once by the spawning thread before the task is
+//!   first scheduled (scheduling publishes it), read when the future is dropped.
+
+use std::fmt;
+use std::panic::Location;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use crate::TaskId;
+
+/// Everything a task knows about itself, shared by its handle, its runnable and its future.
+pub(crate) struct Header {
+    pub(crate) id: TaskId,
+    pub(crate) name: Option<Arc<str>>,
+    pub(crate) location: &'static Location<'static>,
+    /// The address of the executor that registered the task, used to check that the executor
+    /// current when the future is dropped is the one to unregister it from.
+    pub(crate) executor: usize,
+    pub(crate) key: AtomicUsize,
+    pub(crate) abort: AtomicBool,
+}
+
+impl Header {
+    pub(crate) fn info(&self) -> TaskInfo {
+        TaskInfo { id: self.id, name: self.name.clone(), location: self.location }
+    }
+
+    pub(crate) fn abort_requested(&self) -> bool {
+        self.abort.load(Ordering::Acquire)
+    }
+}
+
+impl fmt::Debug for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Task")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("location", &format_args!("{}", self.location))
+            .finish()
+    }
+}
+
+/// A description of a task: its id, optional name and where it was spawned.
+///
+/// Returned by [`current()`](crate::current) for the task that is running on this thread.
+#[derive(Clone, Debug)]
+pub struct TaskInfo {
+    id: TaskId,
+    name: Option<Arc<str>>,
+    location: &'static Location<'static>,
+}
+
+impl TaskInfo {
+    /// The task's unique id.
+    pub fn id(&self) -> TaskId {
+        self.id
+    }
+
+    /// The name given with [`Builder::name`](crate::Builder::name), if any.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The source location of the `spawn` call that created the task.
+    pub fn location(&self) -> &'static Location<'static> {
+        self.location
+    }
+}
+
+/// Formats a task for messages: `task 7` or `task 7 "fetch"`.
+pub(crate) struct Describe<'a>(pub(crate) TaskId, pub(crate) Option<&'a str>);
+
+impl fmt::Display for Describe<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.1 {
+            Some(name) => write!(f, "task {} {:?}", self.0, name),
+            None => write!(f, "task {}", self.0),
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! [`Task`], the handle to a spawned task, and [`AbortHandle`].
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll, Waker};
+
+use crate::header::Header;
+use crate::raw::Outcome;
+use crate::{JoinError, TaskId};
+
+/// A pointer to a task's header, valid while something holds a reference on the task's
+/// allocation (the `async_task` handle or a waker) next to it.
+#[derive(Clone, Copy)]
+struct HeaderRef(NonNull<Header>);
+
+// SAFETY: `Header` is `Send + Sync`; a `HeaderRef` is only ever dereferenced as `&Header`.
+unsafe impl Send for HeaderRef {}
+// SAFETY: as above.
+unsafe impl Sync for HeaderRef {}
+
+impl HeaderRef {
+    /// # Safety
+    ///
+    /// The caller must hold a reference on the task's allocation for the returned lifetime.
+    unsafe fn get<'a>(self) -> &'a Header {
+        // SAFETY: the allocation, and with it the header, outlives the caller's reference.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+/// A handle to a spawned task; awaiting it yields the task's output.
+///
+/// `Task<T>` is a `Future<Output = Result<T, JoinError>>`:
+///
+/// - `Ok(value)` when the task returned `value`;
+/// - `Err(e)` with `e.is_panic()` when it panicked (the panic never reaches the executor);
+/// - `Err(e)` with `e.is_cancelled()` when it was aborted or its executor shut down first.
+///
+/// **Dropping a `Task` cancels it**: the future is dropped the next time its executor gets to
+/// it, so its `Drop` cleanup runs, as `task.cancel()` does in asyncio. Call
+/// [`detach`](Task::detach) to let it run on in the background instead.
+///
+/// ```
+/// # let ex = eddy_local::LocalExecutor::new();
+/// # futures_lite::future::block_on(ex.run(async {
+/// let task = eddy_task::spawn_on(&ex, async { 6 * 7 });
+/// assert_eq!(task.await.unwrap(), 42);
+/// # }));
+/// ```
+#[must_use = "dropping a Task cancels it; use `.detach()` to let it run in the background"]
+pub struct Task<T> {
+    inner: async_task::FallibleTask<Outcome<T>, Header>,
+    header: HeaderRef,
+    /// Wakes the task; kept so that [`AbortHandle`]s can be made.
+    waker: Waker,
+}
+
+impl<T> Task<T> {
+    pub(crate) fn new(inner: async_task::Task<Outcome<T>, Header>, runnable: &async_task::Runnable<Header>) -> Task<T> {
+        let header = HeaderRef(NonNull::from(inner.metadata()));
+        Task { inner: inner.fallible(), header, waker: runnable.waker() }
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: `self.inner` holds a reference on the allocation for as long as `self` lives.
+        unsafe { self.header.get() }
+    }
+
+    /// Lets the task run on in the background; its output is dropped when it finishes.
+    ///
+    /// A panic in a detached task is reported once on stderr, since no one will await it.
+    pub fn detach(self) {
+        self.inner.detach()
+    }
+
+    /// Cancels the task and waits until its future has been dropped, so its cleanup has run.
+    ///
+    /// Returns `Some(value)` if the task had already finished with a value, `None` otherwise.
+    /// (A panic the task had already ended with is reported on stderr, as nobody observes it.)
+    pub async fn cancel(self) -> Option<T> {
+        match self.inner.cancel().await {
+            Some(Outcome::Ready(value)) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Returns a handle that can abort the task from any thread.
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle { header: self.header, waker: self.waker.clone() }
+    }
+
+    /// Requests cancellation; shorthand for `task.abort_handle().abort()`.
+    pub fn abort(&self) {
+        abort(self.header(), &self.waker)
+    }
+
+    /// Whether the task has finished: completed, panicked or been cancelled.
+    pub fn is_finished(&self) -> bool {
+        self.inner.is_finished()
+    }
+
+    /// The task's unique id.
+    pub fn id(&self) -> TaskId {
+        self.header().id
+    }
+
+    /// The task's name, if it was spawned with [`Builder::name`](crate::Builder::name).
+    pub fn name(&self) -> Option<&str> {
+        self.header().name.as_deref()
+    }
+}
+
+impl<T> Future for Task<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let outcome = match Pin::new(&mut self.inner).poll(cx) {
+            Poll::Ready(outcome) => outcome,
+            Poll::Pending => return Poll::Pending,
+        };
+        let header = self.header();
+        Poll::Ready(match outcome {
+            Some(Outcome::Ready(value)) => Ok(value),
+            Some(Outcome::Panicked(slot)) => Err(slot.into_join_error()),
+            Some(Outcome::Aborted) | None => Err(JoinError::cancelled(header.id, header.name.clone())),
+        })
+    }
+}
+
+impl<T> fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let header = self.header();
+        f.debug_struct("Task")
+            .field("id", &header.id)
+            .field("name", &header.name)
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+/// Requests a task's cancellation from any thread; made by [`Task::abort_handle`].
+///
+/// After [`abort`](AbortHandle::abort), the task's future is dropped the next time its executor
+/// would poll it, and awaiting the [`Task`] yields a [`JoinError`] whose `is_cancelled()` is true.
+/// Aborting a task that has already finished does nothing.
+#[derive(Clone)]
+pub struct AbortHandle {
+    header: HeaderRef,
+    waker: Waker,
+}
+
+impl AbortHandle {
+    /// Requests cancellation of the task.
+    pub fn abort(&self) {
+        // SAFETY: `self.waker` holds a reference on the task's allocation.
+        abort(unsafe { self.header.get() }, &self.waker)
+    }
+
+    /// The id of the task this handle aborts.
+    pub fn id(&self) -> TaskId {
+        // SAFETY: `self.waker` holds a reference on the task's allocation.
+        unsafe { self.header.get() }.id
+    }
+}
+
+fn abort(header: &Header, waker: &Waker) {
+    // Release pairs with the Acquire load in `TaskFuture::poll`; the wake makes sure a poll
+    // follows even if the task is parked on something that will never wake it.
+    header.abort.store(true, Ordering::Release);
+    waker.wake_by_ref();
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AbortHandle").field("id", &self.id()).finish()
+    }
+}
