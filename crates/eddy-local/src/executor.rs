@@ -24,8 +24,9 @@ use std::fmt;
 use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Wake, Waker};
 
 use atomic_waker::AtomicWaker;
 use concurrent_queue::ConcurrentQueue;
@@ -114,35 +115,70 @@ impl LocalExecutor {
 
     /// Runs the executor's tasks until `future` completes, and returns its output.
     ///
-    /// Works under any `block_on`. While `future` is pending, tasks run in batches; between
-    /// batches control returns to the `block_on`, so I/O and timers it drives make progress.
-    /// Inside `future` and inside the tasks, this executor is the current one, so
-    /// `eddy_task::spawn` and `spawn_local` reach it.
+    /// Works under any `block_on`. `future` is polled whenever it is woken, between two tasks,
+    /// so it gets its turn like any ready task; after a budget of task polls control returns to
+    /// the `block_on`, so the I/O and timers it drives make progress too. Inside `future` and
+    /// inside the tasks, this executor is the current one, so `eddy_task::spawn` and
+    /// `spawn_local` reach it.
     pub async fn run<T>(&self, future: impl Future<Output = T>) -> T {
         let mut future = pin!(future);
-        poll_fn(|cx| self.poll_run(future.as_mut(), cx)).await
+        let main = Arc::new(MainWake { woken: AtomicBool::new(true), shared: self.local.shared.clone() });
+        let main_waker = Waker::from(main.clone());
+        poll_fn(|cx| self.poll_run(future.as_mut(), &main, &main_waker, cx)).await
     }
 
-    fn poll_run<T>(&self, future: Pin<&mut impl Future<Output = T>>, cx: &mut Context<'_>) -> Poll<T> {
+    fn poll_run<T>(
+        &self,
+        mut future: Pin<&mut impl Future<Output = T>>,
+        main: &MainWake,
+        main_waker: &Waker,
+        cx: &mut Context<'_>,
+    ) -> Poll<T> {
         let local = &self.local;
         let _enter = enter(local.clone());
-        // Registered before anything runs, so that a task sent to the remote queue while this
-        // poll is under way wakes the next one.
+        // Registered before anything runs, so that a wake arriving while this poll is under way
+        // (a task sent to the remote queue, or the main future woken) leads to another poll.
         local.shared.driver.register(cx.waker());
-        if let Poll::Ready(output) = future.poll(cx) {
-            return Poll::Ready(output);
-        }
-        for _ in 0..BUDGET {
+        let mut budget = BUDGET;
+        loop {
+            if main.woken.load(Ordering::Acquire) {
+                main.woken.store(false, Ordering::Release);
+                if let Poll::Ready(output) = future.as_mut().poll(&mut Context::from_waker(main_waker)) {
+                    return Poll::Ready(output);
+                }
+            }
+            if budget == 0 {
+                // Work is left: ask to be polled again once the `block_on` has had a turn.
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
             match local.pop() {
                 Some(runnable) => {
                     runnable.run();
+                    budget -= 1;
                 }
+                // Idle, unless the main future was woken by the last task to run.
+                None if main.woken.load(Ordering::Acquire) => {}
                 None => return Poll::Pending,
             }
         }
-        // Out of budget with work left: ask to be polled again after the `block_on` had a turn.
-        cx.waker().wake_by_ref();
-        Poll::Pending
+    }
+}
+
+/// The waker of `run`'s main future: records that it was woken, then wakes the `block_on`.
+struct MainWake {
+    woken: AtomicBool,
+    shared: Arc<Shared>,
+}
+
+impl Wake for MainWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.shared.driver.wake();
     }
 }
 

@@ -59,7 +59,10 @@ pub struct Task<T> {
 }
 
 impl<T> Task<T> {
-    pub(crate) fn new(inner: async_task::Task<Outcome<T>, Header>, runnable: &async_task::Runnable<Header>) -> Task<T> {
+    pub(crate) fn new(
+        inner: async_task::Task<Outcome<T>, Header>,
+        runnable: &async_task::Runnable<Header>,
+    ) -> Task<T> {
         let header = HeaderRef(NonNull::from(inner.metadata()));
         Task { inner: inner.fallible(), header, waker: runnable.waker() }
     }

@@ -1,0 +1,118 @@
+//! The executor contract, exercised by a minimal third-party executor.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+
+use eddy_task::{enter, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn};
+
+/// The smallest executor that honours the contract: a mutex-protected FIFO, no registry
+/// (`register` hands out dummy keys), and a flag saying whether it claims to be local.
+#[derive(Clone)]
+struct Tiny {
+    queue: Arc<TinyQueue>,
+    local: bool,
+}
+
+#[derive(Default)]
+struct TinyQueue(Mutex<VecDeque<Runnable>>);
+
+impl Schedule for TinyQueue {
+    fn schedule(&self, runnable: Runnable, _info: ScheduleInfo) {
+        self.0.lock().unwrap().push_back(runnable);
+    }
+}
+
+impl Spawn for Tiny {
+    fn scheduler(&self) -> Scheduler {
+        self.queue.clone()
+    }
+    fn is_local(&self) -> bool {
+        self.local
+    }
+    fn register(&self, _task: &Runnable) -> Option<usize> {
+        Some(0)
+    }
+    fn unregister(&self, _key: usize) {}
+}
+
+impl Tiny {
+    fn new(local: bool) -> Tiny {
+        Tiny { queue: Arc::default(), local }
+    }
+
+    fn pop(&self) -> Option<Runnable> {
+        self.queue.0.lock().unwrap().pop_front()
+    }
+
+    /// Runs queued tasks on this thread, with the executor entered, until none is ready.
+    fn run_until_idle(&self) {
+        let _enter = enter(Rc::new(self.clone()));
+        while let Some(runnable) = self.pop() {
+            runnable.run();
+        }
+    }
+}
+
+fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+#[test]
+#[allow(clippy::async_yields_async)] // The outer task hands its child's handle back on purpose.
+fn spawn_reaches_the_entered_executor() {
+    let ex = Tiny::new(false);
+    let outer = eddy_task::spawn_on(&ex, async { eddy_task::spawn(async { 21 * 2 }) });
+    ex.run_until_idle();
+    let inner = futures_lite::future::block_on(outer).unwrap();
+    ex.run_until_idle();
+    assert_eq!(futures_lite::future::block_on(inner).unwrap(), 42);
+}
+
+#[test]
+fn spawn_local_on_a_multi_threaded_executor_panics_with_advice() {
+    let ex = Tiny::new(false);
+    let _enter = enter(Rc::new(ex.clone()));
+    let payload = std::panic::catch_unwind(|| drop(eddy_task::spawn_local(async {}))).unwrap_err();
+    let msg = panic_text(payload);
+    assert!(msg.contains("needs a single-threaded executor"), "{msg}");
+    assert!(msg.contains("run_local"), "{msg}");
+}
+
+#[test]
+fn a_local_task_run_on_a_foreign_thread_fails_instead_of_running() {
+    // An executor that claims to be local but runs tasks on another thread: the task layer
+    // refuses to poll the `!Send` future there, and fails the task instead.
+    let ex = Tiny::new(true);
+    let task = eddy_task::Builder::new().spawn_local_on(&ex, async { Rc::new("not Send") });
+    let runner = ex.clone();
+    std::thread::spawn(move || runner.pop().unwrap().run()).join().unwrap();
+    let err = futures_lite::future::block_on(task).unwrap_err();
+    assert!(err.is_panic());
+    assert!(err.to_string().contains("polled on a thread other than"), "{err}");
+}
+
+#[test]
+fn a_runnable_dropped_unrun_cancels_its_task() {
+    let ex = Tiny::new(false);
+    let task = eddy_task::spawn_on(&ex, async { 1 });
+    drop(ex.pop().unwrap());
+    assert!(futures_lite::future::block_on(task).unwrap_err().is_cancelled());
+}
+
+#[test]
+fn join_error_reports_cancellation_with_the_name() {
+    let ex = Tiny::new(false);
+    let task = eddy_task::Builder::new().name("job").spawn_on(&ex, async { 1 });
+    task.abort();
+    ex.run_until_idle();
+    let err = futures_lite::future::block_on(task).unwrap_err();
+    assert_eq!(err.to_string(), format!("task {} \"job\" was cancelled", err.id()));
+    assert!(format!("{err:?}").contains("Cancelled"));
+    let err = err.try_into_panic().unwrap_err();
+    assert!(err.is_cancelled());
+}

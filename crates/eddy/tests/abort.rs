@@ -1,0 +1,59 @@
+//! `AbortHandle::abort` cancels a task from anywhere, including another thread.
+
+mod common;
+
+use common::DropCounter;
+
+#[test]
+fn abort_from_another_thread_cancels_a_parked_task() {
+    let drops = DropCounter::new();
+    let err = common::block_on(async {
+        let guard = drops.guard();
+        let task = eddy::spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        });
+        common::yield_times(2).await;
+        let handle = task.abort_handle();
+        std::thread::spawn(move || handle.abort()).join().unwrap();
+        task.await.unwrap_err()
+    });
+    assert!(err.is_cancelled(), "{err}");
+    assert!(!err.is_panic());
+    assert_eq!(drops.count(), 1);
+}
+
+#[test]
+fn abort_before_the_first_poll_prevents_running() {
+    common::block_on(async {
+        let task = eddy::spawn(async { unreachable!("an aborted task must not be polled") });
+        task.abort();
+        assert!(task.await.unwrap_err().is_cancelled());
+    });
+}
+
+#[test]
+fn abort_after_completion_keeps_the_output() {
+    common::block_on(async {
+        let task = eddy::spawn(async { "done" });
+        common::yield_times(2).await;
+        task.abort_handle().abort();
+        assert_eq!(task.await.unwrap(), "done");
+    });
+}
+
+#[test]
+fn abort_handles_are_clone_send_sync() {
+    fn assert_traits<T: Clone + Send + Sync + 'static>() {}
+    assert_traits::<eddy::task::AbortHandle>();
+    common::block_on(async {
+        let task = eddy::spawn(std::future::pending::<()>());
+        let handle = task.abort_handle();
+        assert_eq!(handle.id(), task.id());
+        let copies: Vec<_> = (0..4).map(|_| handle.clone()).collect();
+        for copy in copies {
+            std::thread::spawn(move || copy.abort()).join().unwrap();
+        }
+        assert!(task.await.unwrap_err().is_cancelled());
+    });
+}

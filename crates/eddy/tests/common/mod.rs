@@ -1,0 +1,62 @@
+//! Shared helpers for the facade's tests.
+//!
+//! Every test builds its runtime with [`runtime`], which picks the executor named by the
+//! `EDDY_TEST_EXECUTOR` environment variable, so `cargo xtask test` can run the whole suite once
+//! per executor.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// The executors the suite knows how to build, by `EDDY_TEST_EXECUTOR` value.
+pub const EXECUTORS: &[&str] = &["local"];
+
+/// Builds a runtime on the executor selected by `EDDY_TEST_EXECUTOR` (default: `local`).
+pub fn runtime() -> eddy::Runtime {
+    let name = std::env::var("EDDY_TEST_EXECUTOR").unwrap_or_else(|_| "local".to_owned());
+    match name.as_str() {
+        "local" => eddy::Runtime::builder().local().build().expect("build local runtime"),
+        other => panic!("EDDY_TEST_EXECUTOR={other} is not one of {EXECUTORS:?}"),
+    }
+}
+
+/// Runs `future` on a fresh runtime from [`runtime`], then drops the runtime.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    runtime().block_on(future)
+}
+
+/// Counts how many times the values it hands out are dropped.
+#[derive(Clone, Default)]
+pub struct DropCounter(Arc<AtomicUsize>);
+
+impl DropCounter {
+    pub fn new() -> DropCounter {
+        DropCounter::default()
+    }
+
+    /// A value whose drop is counted.
+    pub fn guard(&self) -> DropGuard {
+        DropGuard(self.0.clone())
+    }
+
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+pub struct DropGuard(Arc<AtomicUsize>);
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Yields to the executor `n` times, letting other tasks run.
+pub async fn yield_times(n: usize) {
+    for _ in 0..n {
+        eddy::yield_now().await;
+    }
+}

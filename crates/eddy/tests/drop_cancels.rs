@@ -1,0 +1,81 @@
+//! Dropping a `Task` cancels it: its future is dropped, so its `Drop` cleanup runs.
+
+mod common;
+
+use common::DropCounter;
+
+#[test]
+fn dropping_the_handle_drops_the_future() {
+    let drops = DropCounter::new();
+    common::block_on(async {
+        let guard = drops.guard();
+        let task = eddy::spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        });
+        common::yield_times(2).await; // the task is now parked in `pending`
+        assert_eq!(drops.count(), 0);
+        drop(task);
+        common::yield_times(2).await;
+        assert_eq!(drops.count(), 1, "cancelled task's future was not dropped");
+    });
+}
+
+#[test]
+fn dropping_the_handle_before_the_first_poll_drops_the_future() {
+    let drops = DropCounter::new();
+    common::block_on(async {
+        let guard = drops.guard();
+        drop(eddy::spawn(async move {
+            let _guard = guard;
+            unreachable!("a task cancelled before its first poll must not run");
+        }));
+        common::yield_times(2).await;
+        assert_eq!(drops.count(), 1);
+    });
+}
+
+#[test]
+fn cancel_waits_until_cleanup_has_run() {
+    let drops = DropCounter::new();
+    common::block_on(async {
+        let guard = drops.guard();
+        let task = eddy::spawn(async move {
+            let _guard = guard;
+            std::future::pending::<u32>().await
+        });
+        common::yield_times(1).await;
+        assert_eq!(task.cancel().await, None);
+        assert_eq!(drops.count(), 1, "cancel() returned before the future was dropped");
+    });
+}
+
+#[test]
+fn cancel_after_completion_returns_the_output() {
+    common::block_on(async {
+        let task = eddy::spawn(async { 7 });
+        common::yield_times(2).await;
+        assert_eq!(task.cancel().await, Some(7));
+    });
+}
+
+#[test]
+fn cancellation_propagates_down_an_await_chain() {
+    let drops = DropCounter::new();
+    common::block_on(async {
+        let inner_guard = drops.guard();
+        let outer_guard = drops.guard();
+        let outer = eddy::spawn(async move {
+            let _outer = outer_guard;
+            let inner = eddy::spawn(async move {
+                let _inner = inner_guard;
+                std::future::pending::<()>().await;
+            });
+            inner.await.unwrap();
+        });
+        common::yield_times(3).await;
+        drop(outer);
+        common::yield_times(3).await;
+        assert_eq!(drops.count(), 2, "the inner task outlived the cancelled outer task");
+    });
+}
