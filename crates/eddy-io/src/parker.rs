@@ -1,0 +1,215 @@
+//! [`Parker`]: how a thread waits, driving the reactor while it does; and [`block_on`].
+//!
+//! # Park protocol
+//!
+//! A parking thread first tries to take the reactor's driver lock.
+//! - If it gets it, it publishes `io_blocked = true`, checks its unpark token (consuming a
+//!   pending unpark without blocking), and otherwise waits in the poller until I/O, a timer,
+//!   its deadline, or a notification. An [`Unparker`] sets the token first and then, if
+//!   `io_blocked` is set, notifies the poller: both sides use `SeqCst`, so either the parking
+//!   thread sees the token, or the unparker sees `io_blocked` and interrupts the wait.
+//! - If another thread drives, it sleeps on its own `parking::Parker` after enqueueing itself as
+//!   a sleeper; the driver, when it leaves, unparks one sleeper to take over, so I/O and timers
+//!   stay watched while any thread is parked.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::io;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use crate::reactor::Reactor;
+
+/// Parks the current thread until it is unparked, driving the reactor meanwhile.
+///
+/// This is the park hook that eddy's executors use when they run out of work: `park` returns
+/// when an [`Unparker`] is used, when I/O or a timer wakes a future, or when the timeout
+/// passes.
+#[derive(Debug)]
+pub struct Parker {
+    parker: parking::Parker,
+    state: Arc<ParkState>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ParkState {
+    unparker: parking::Unparker,
+    io_blocked: AtomicBool,
+    /// Whether this thread is in the reactor's sleeper queue (to enqueue it once only).
+    queued: AtomicBool,
+}
+
+impl ParkState {
+    pub(crate) fn unpark(&self) {
+        self.unparker.unpark();
+        if self.io_blocked.load(Ordering::SeqCst) {
+            Reactor::get().notify();
+        }
+    }
+
+    pub(crate) fn mark_queued(&self) -> bool {
+        !self.queued.swap(true, Ordering::AcqRel)
+    }
+
+    pub(crate) fn clear_queued(&self) {
+        self.queued.store(false, Ordering::Release);
+    }
+}
+
+impl Wake for ParkState {
+    fn wake(self: Arc<Self>) {
+        self.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.unpark();
+    }
+}
+
+impl Parker {
+    /// Creates a parker for the current thread.
+    pub fn new() -> Parker {
+        let (parker, unparker) = parking::pair();
+        Parker {
+            parker,
+            state: Arc::new(ParkState {
+                unparker,
+                io_blocked: AtomicBool::new(false),
+                queued: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Returns a handle that unparks this parker from any thread.
+    pub fn unparker(&self) -> Unparker {
+        Unparker(self.state.clone())
+    }
+
+    /// Returns a waker that unparks this parker.
+    pub fn waker(&self) -> Waker {
+        Waker::from(self.state.clone())
+    }
+
+    /// Blocks until unparked, or until `timeout` passes (`None`: no limit;
+    /// `Some(Duration::ZERO)`: only process the I/O and timers that are ready, without blocking).
+    ///
+    /// # Errors
+    ///
+    /// Returns the poller's error if waiting for I/O fails (which the OS reserves for broken
+    /// invariants such as a closed poller).
+    pub fn park_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let may_block = timeout != Some(Duration::ZERO);
+        let reactor = Reactor::get();
+        let Some(mut driver) = reactor.try_lock_driver() else {
+            if may_block {
+                reactor.add_sleeper(&self.state);
+                match deadline {
+                    Some(deadline) => self.parker.park_deadline(deadline),
+                    None => {
+                        self.parker.park();
+                        true
+                    }
+                };
+            }
+            return Ok(());
+        };
+        self.state.io_blocked.store(true, Ordering::SeqCst);
+        let result = if may_block && self.parker.park_timeout(Duration::ZERO) {
+            // Already unparked: run a non-blocking turn so that I/O is not starved.
+            reactor.react(&mut driver, deadline, false)
+        } else {
+            reactor.react(&mut driver, deadline, may_block)
+        };
+        self.state.io_blocked.store(false, Ordering::SeqCst);
+        drop(driver);
+        reactor.release_driver();
+        result
+    }
+
+    /// Blocks until unparked; see [`park_timeout`](Self::park_timeout).
+    ///
+    /// # Errors
+    ///
+    /// As for [`park_timeout`](Self::park_timeout).
+    pub fn park(&mut self) -> io::Result<()> {
+        self.park_timeout(None)
+    }
+}
+
+impl Default for Parker {
+    fn default() -> Parker {
+        Parker::new()
+    }
+}
+
+/// Unparks a [`Parker`] from any thread; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Unparker(Arc<ParkState>);
+
+impl Unparker {
+    /// Wakes the parker, interrupting its wait for I/O if it is in one.
+    pub fn unpark(&self) {
+        self.0.unpark();
+    }
+}
+
+impl From<Unparker> for Waker {
+    fn from(unparker: Unparker) -> Waker {
+        Waker::from(unparker.0)
+    }
+}
+
+/// Runs `future` to completion on the current thread, driving I/O and timers while it waits.
+///
+/// This is eddy's event loop for a single future, without an executor: spawned tasks need a
+/// runtime (`eddy::run`). It may be nested (a `block_on` inside a future being polled by
+/// another `block_on`) and used on several threads at once.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let out = eddy_io::block_on(async {
+///     eddy_io::sleep(Duration::from_millis(1)).await;
+///     "done"
+/// });
+/// assert_eq!(out, "done");
+/// ```
+///
+/// # Panics
+///
+/// Panics if the OS fails the wait for I/O itself (see [`Parker::park_timeout`]).
+pub fn block_on<T>(future: impl Future<Output = T>) -> T {
+    thread_local! {
+        static CACHE: RefCell<Option<(Parker, Waker)>> = const { RefCell::new(None) };
+    }
+    let mut future = pin!(future);
+    let mut run = |parker: &mut Parker, waker: &Waker| {
+        let mut cx = Context::from_waker(waker);
+        loop {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return output;
+            }
+            parker.park().unwrap_or_else(|e| panic!("eddy-io: waiting for I/O failed: {e}"));
+        }
+    };
+    CACHE.with(|cache| match cache.try_borrow_mut() {
+        Ok(mut cache) => {
+            let (parker, waker) = cache.get_or_insert_with(|| {
+                let parker = Parker::new();
+                let waker = parker.waker();
+                (parker, waker)
+            });
+            run(parker, waker)
+        }
+        // Nested `block_on`: the outer one holds the cached parker.
+        Err(_) => {
+            let mut parker = Parker::new();
+            let waker = parker.waker();
+            run(&mut parker, &waker)
+        }
+    })
+}

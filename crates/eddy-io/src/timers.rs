@@ -1,0 +1,150 @@
+//! The timer queue behind [`Timer`](crate::Timer).
+//!
+//! Timers live in a `BTreeMap` keyed by `(deadline, id)`, owned by the reactor's driver. Futures
+//! never lock it to insert or cancel: they push an [`Op`] onto a bounded lock-free queue, and
+//! the driver applies the queued ops at the start of each turn. So an insert or a cancel is one
+//! queue push (O(1), no lock), and applying it is O(log n).
+//!
+//! **Syscalls.** An insert wakes the driver (one `eventfd` write) only if its deadline is earlier
+//! than the one the driver is sleeping to, published in `sleeping_until` just before it blocks.
+//! A cancel never does: a driver that wakes for a cancelled timer finds nothing due and sleeps
+//! again. The store of `sleeping_until` and the check of the queue that follows it, against the
+//! push and the load of `sleeping_until` on the inserting side, are all `SeqCst`: either the
+//! driver sees the op before it blocks, or the inserter sees the deadline and notifies.
+//!
+//! **Overflow.** If the queue is full (the driver is busy elsewhere and many timers come and
+//! go), the inserting thread takes the map's lock and applies the queue itself, so memory stays
+//! bounded by the live timers however many are created and dropped.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use concurrent_queue::{ConcurrentQueue, PushError};
+
+use crate::reactor::{lock, Reactor};
+
+/// How many timer operations may wait for the driver before inserters apply them themselves.
+const QUEUE_CAPACITY: usize = 1024;
+
+/// `sleeping_until` when the driver is not blocked: no insert needs to notify it.
+const AWAKE: u64 = 0;
+/// `sleeping_until` when the driver is blocked with no deadline.
+const FOREVER: u64 = u64::MAX;
+
+pub(crate) enum Op {
+    Insert(Instant, u64, Waker),
+    Remove(Instant, u64),
+}
+
+pub(crate) struct Timers {
+    ops: ConcurrentQueue<Op>,
+    map: Mutex<BTreeMap<(Instant, u64), Waker>>,
+    next_id: AtomicU64,
+    /// The deadline the driver sleeps to, in nanoseconds since `epoch` (plus one, so that 0 can
+    /// mean `AWAKE`), or `FOREVER`.
+    sleeping_until: AtomicU64,
+    epoch: Instant,
+}
+
+impl Timers {
+    pub(crate) fn new() -> Timers {
+        Timers {
+            ops: ConcurrentQueue::bounded(QUEUE_CAPACITY),
+            map: Mutex::new(BTreeMap::new()),
+            next_id: AtomicU64::new(1),
+            sleeping_until: AtomicU64::new(AWAKE),
+            epoch: Instant::now(),
+        }
+    }
+
+    fn encode(&self, when: Instant) -> u64 {
+        let nanos = when.saturating_duration_since(self.epoch).as_nanos();
+        u64::try_from(nanos).unwrap_or(FOREVER - 1).saturating_add(1).min(FOREVER - 1)
+    }
+
+    /// Registers a timer firing at `when` that wakes `waker`; returns its id.
+    pub(crate) fn insert(&self, when: Instant, waker: &Waker) -> u64 {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.push(Op::Insert(when, id, waker.clone()));
+        let sleeping_until = self.sleeping_until.load(Ordering::SeqCst);
+        if sleeping_until != AWAKE && self.encode(when) < sleeping_until {
+            Reactor::get().notify();
+        }
+        id
+    }
+
+    /// Cancels the timer `id` registered for `when`.
+    pub(crate) fn remove(&self, when: Instant, id: u64) {
+        self.push(Op::Remove(when, id));
+    }
+
+    fn push(&self, op: Op) {
+        match self.ops.push(op) {
+            Ok(()) => {}
+            Err(PushError::Full(op)) => {
+                let mut map = lock(&self.map);
+                self.apply_queued(&mut map);
+                apply(&mut map, op);
+            }
+            Err(PushError::Closed(_)) => unreachable!("the timer queue is never closed"),
+        }
+    }
+
+    fn apply_queued(&self, map: &mut BTreeMap<(Instant, u64), Waker>) {
+        for op in self.ops.try_iter() {
+            apply(map, op);
+        }
+    }
+
+    pub(crate) fn has_pending_ops(&self) -> bool {
+        !self.ops.is_empty()
+    }
+
+    /// Applies queued ops, moves the wakers of every timer due by now into `wakers`, and returns
+    /// the next deadline.
+    pub(crate) fn fire_due(&self, wakers: &mut Vec<Waker>) -> Option<Instant> {
+        let mut map = lock(&self.map);
+        self.apply_queued(&mut map);
+        let now = Instant::now();
+        // Entries strictly before (now, MAX) are due: deadline <= now.
+        let pending = map.split_off(&(now, u64::MAX));
+        let due = std::mem::replace(&mut *map, pending);
+        wakers.extend(due.into_values());
+        map.keys().next().map(|&(when, _)| when)
+    }
+
+    /// Publishes that the driver is about to block until `until`.
+    pub(crate) fn about_to_sleep(&self, until: Option<Instant>) {
+        let value = until.map_or(FOREVER, |t| self.encode(t));
+        self.sleeping_until.store(value, Ordering::SeqCst);
+    }
+
+    /// Publishes that the driver no longer blocks.
+    pub(crate) fn woke_up(&self) {
+        self.sleeping_until.store(AWAKE, Ordering::SeqCst);
+    }
+
+    /// The number of registered timers, after applying queued ops. For tests and diagnostics.
+    pub(crate) fn len(&self) -> usize {
+        let mut map = lock(&self.map);
+        self.apply_queued(&mut map);
+        map.len()
+    }
+}
+
+fn apply(map: &mut BTreeMap<(Instant, u64), Waker>, op: Op) {
+    match op {
+        Op::Insert(when, id, waker) => {
+            map.insert((when, id), waker);
+        }
+        Op::Remove(when, id) => {
+            map.remove(&(when, id));
+        }
+    }
+}
+
+/// The longest wait that is not "forever": deadlines further out are treated as none.
+pub(crate) const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
