@@ -27,11 +27,12 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
 
 use atomic_waker::AtomicWaker;
 use concurrent_queue::ConcurrentQueue;
 use eddy_task::executor::with_current_executor;
-use eddy_task::{enter, Builder, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn, Task};
+use eddy_task::{enter, Builder, Park, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn, Task};
 use slab::Slab;
 
 /// How many tasks `run` polls before giving its `block_on` a turn.
@@ -125,6 +126,57 @@ impl LocalExecutor {
         let main = Arc::new(MainWake { woken: AtomicBool::new(true), shared: self.local.shared.clone() });
         let main_waker = Waker::from(main.clone());
         poll_fn(|cx| self.poll_run(future.as_mut(), &main, &main_waker, cx)).await
+    }
+
+    /// Runs the executor on this thread until `future` completes, parking through `park`
+    /// whenever no task is ready.
+    ///
+    /// Unlike [`run`](Self::run), this owns the thread's loop: the executor stays entered while
+    /// it parks, so when `park` is an I/O driver (as in the `eddy` facade), the wakes it delivers
+    /// go straight into the local queue. Between batches of tasks it calls
+    /// `park.park(Some(Duration::ZERO))` so that I/O and timers are not starved by busy tasks.
+    ///
+    /// ```
+    /// use eddy_local::LocalExecutor;
+    /// use eddy_task::ThreadPark;
+    ///
+    /// let ex = LocalExecutor::new();
+    /// let task = ex.spawn(async { 5 });
+    /// assert_eq!(ex.block_on(&mut ThreadPark::new(), task).unwrap(), 5);
+    /// ```
+    pub fn block_on<T>(&self, park: &mut impl Park, future: impl Future<Output = T>) -> T {
+        let local = &self.local;
+        let _enter = enter(local.clone());
+        let mut future = pin!(future);
+        let park_waker = park.waker();
+        let main = Arc::new(MainWake { woken: AtomicBool::new(true), shared: local.shared.clone() });
+        let main_waker = Waker::from(main.clone());
+        let mut cx = Context::from_waker(&main_waker);
+        loop {
+            local.shared.driver.register(&park_waker);
+            let mut budget = BUDGET;
+            let idle = loop {
+                if main.woken.load(Ordering::Acquire) {
+                    main.woken.store(false, Ordering::Release);
+                    if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                        return output;
+                    }
+                }
+                if budget == 0 {
+                    break false;
+                }
+                match local.pop() {
+                    Some(runnable) => {
+                        runnable.run();
+                        budget -= 1;
+                    }
+                    None if main.woken.load(Ordering::Acquire) => {}
+                    None => break true,
+                }
+            };
+            // Idle: sleep until a wake. Busy: only pick up ready I/O and timers, then go on.
+            park.park(if idle { None } else { Some(Duration::ZERO) });
+        }
     }
 
     fn poll_run<T>(

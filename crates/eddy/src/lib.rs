@@ -5,8 +5,13 @@
 //! [`Task::detach`] lets it run on in the background. Panics inside tasks are caught and handed
 //! to whoever awaits them.
 //!
+//! Inside a runtime, the thread that runs tasks also waits for I/O and timers: [`sleep`],
+//! [`timeout`], the sockets of [`net`] and [`Async`] for any file descriptor all work inside
+//! [`run`].
+//!
 //! This crate is a facade over small crates that can also be used on their own: `eddy-task`
-//! (tasks and the executor contract) and `eddy-local` (the single-threaded executor).
+//! (tasks and the executor contract), `eddy-local` (the single-threaded executor) and `eddy-io`
+//! (reactor, timers, sockets).
 //!
 //! # Examples
 //!
@@ -28,13 +33,23 @@
 //! | `asyncio.create_task(coro)` | `eddy::spawn(fut)` |
 //! | `await task` | `task.await?` |
 //! | `task.cancel()` | `drop(task)`, `task.abort()`, `task.cancel().await` |
+//! | `await asyncio.sleep(1)` | `eddy::sleep(Duration::from_secs(1)).await` |
+//! | `asyncio.wait_for(aw, 5)` | `eddy::timeout(Duration::from_secs(5), fut).await` |
+//! | `asyncio.open_connection(host, port)` | `eddy::net::TcpStream::connect("host:port").await` |
+//! | `asyncio.start_server(cb, host, port)` | `eddy::net::TcpListener::bind("host:port").await` |
 //! | `asyncio.sleep(0)` | `eddy::yield_now().await` |
 //! | `asyncio.current_task()` | `eddy::task::current()` |
 //! | `asyncio.Runner` | `eddy::Runtime` |
 
+pub mod io;
 mod runtime;
 pub mod task;
+pub mod time;
 
+#[doc(inline)]
+pub use eddy_io::net;
+#[doc(inline)]
+pub use eddy_io::{block_on, sleep, sleep_until, timeout, timeout_at, Async};
 #[doc(inline)]
 pub use eddy_task::{yield_now, JoinError, Task};
 pub use runtime::{run, run_local, Runtime, RuntimeBuilder};

@@ -1,10 +1,14 @@
 //! [`Runtime`], its builder, and the [`run`] entry points (asyncio's `run` and `Runner`).
 
+use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::task::Waker;
+use std::time::Duration;
 
 use eddy_local::LocalExecutor;
+use eddy_task::Park;
 
 /// Runs `future` to completion on a new runtime, then cancels whatever tasks remain and shuts
 /// the runtime down (asyncio's `asyncio.run`).
@@ -52,6 +56,8 @@ pub fn run_local<F: Future>(future: F) -> F::Output {
 /// ```
 pub struct Runtime {
     executor: LocalExecutor,
+    /// The parker of the thread that calls `block_on`, kept between calls.
+    park: RefCell<Option<IoPark>>,
 }
 
 impl Runtime {
@@ -61,13 +67,23 @@ impl Runtime {
     }
 
     fn local() -> Runtime {
-        Runtime { executor: LocalExecutor::new() }
+        Runtime { executor: LocalExecutor::new(), park: RefCell::new(None) }
     }
 
     /// Runs `future` on the calling thread until it completes, running the runtime's tasks
     /// meanwhile, and returns its output. May be called any number of times.
+    ///
+    /// While no task is ready, the calling thread waits in the I/O driver, so sockets, timers
+    /// and tasks all make progress on this one thread.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        futures_lite::future::block_on(self.executor.run(future))
+        match self.park.try_borrow_mut() {
+            Ok(mut park) => {
+                let park = park.get_or_insert_with(IoPark::new);
+                self.executor.block_on(park, future)
+            }
+            // A `block_on` nested inside a task of this runtime gets its own parker.
+            Err(_) => self.executor.block_on(&mut IoPark::new(), future),
+        }
     }
 }
 
@@ -97,5 +113,27 @@ impl RuntimeBuilder {
     /// Fails if the operating system refuses a resource the runtime needs.
     pub fn build(self) -> io::Result<Runtime> {
         Ok(Runtime::local())
+    }
+}
+
+/// The park hook of eddy's executors, implemented with the I/O driver: an idle executor thread
+/// waits for I/O and timers in the reactor.
+struct IoPark(eddy_io::Parker);
+
+impl IoPark {
+    fn new() -> IoPark {
+        IoPark(eddy_io::Parker::new())
+    }
+}
+
+impl Park for IoPark {
+    fn park(&mut self, timeout: Option<Duration>) {
+        // The OS fails a wait for I/O only if the poller itself is broken, which no caller can
+        // recover from.
+        self.0.park_timeout(timeout).unwrap_or_else(|e| panic!("eddy: waiting for I/O failed: {e}"));
+    }
+
+    fn waker(&self) -> Waker {
+        self.0.waker()
     }
 }
