@@ -8,31 +8,36 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-async fn count(label: &str, n: usize) -> usize {
-    for i in 1..=n {
-        println!("{label}: step {i}/{n}");
-        eddy::yield_now().await;
-    }
-    n
+/// Scales the delays down when the test matrix runs this as a smoke test.
+fn scaled(seconds: f64) -> Duration {
+    let factor = if std::env::var_os("EDDY_EXAMPLE_SMOKE").is_some() { 0.1 } else { 1.0 };
+    Duration::from_secs_f64(seconds * factor)
+}
+
+async fn work(label: &str, seconds: f64) -> String {
+    println!("{label}: working for {seconds}s");
+    eddy::sleep(scaled(seconds)).await;
+    format!("{label} done")
 }
 
 fn main() -> std::io::Result<()> {
+    let start = Instant::now();
     let rt = eddy::Runtime::builder().local().build()?;
 
     // First `run_until_complete`.
-    let first = rt.block_on(count("first run", 3));
-    println!("first run returned {first}");
+    println!("{}", rt.block_on(work("first run", 0.5)));
 
-    // A background task started during one run keeps its state and goes on in the next.
+    // A background task started during one run keeps going during the next.
     let heartbeats = Arc::new(AtomicUsize::new(0));
     rt.block_on({
         let heartbeats = heartbeats.clone();
         async move {
             eddy::spawn(async move {
                 loop {
+                    eddy::sleep(scaled(0.1)).await;
                     heartbeats.fetch_add(1, Ordering::Relaxed);
-                    eddy::yield_now().await;
                 }
             })
             .detach();
@@ -40,14 +45,11 @@ fn main() -> std::io::Result<()> {
     });
 
     // Second `run_until_complete`.
-    let second = rt.block_on(count("second run", 2));
-    println!(
-        "second run returned {second}; the background task beat {} times",
-        heartbeats.load(Ordering::Relaxed)
-    );
+    println!("{}", rt.block_on(work("second run", 0.5)));
+    println!("the background task beat {} times during the second run", heartbeats.load(Ordering::Relaxed));
 
     // `loop.close()`: dropping the runtime cancels the background task.
     drop(rt);
-    println!("runtime closed");
+    println!("runtime closed after {:.2}s", start.elapsed().as_secs_f64());
     Ok(())
 }
