@@ -8,15 +8,22 @@
 //!   its deadline, or a notification. An [`Unparker`] sets the token first and then, if
 //!   `io_blocked` is set, notifies the poller: both sides use `SeqCst`, so either the parking
 //!   thread sees the token, or the unparker sees `io_blocked` and interrupts the wait.
-//! - If another thread drives, it sleeps on its own `parking::Parker` after enqueueing itself as
-//!   a sleeper; the driver, when it leaves, unparks one sleeper to take over, so I/O and timers
-//!   stay watched while any thread is parked.
+//! - If another thread drives, it enqueues itself as a sleeper, issues a `SeqCst` fence, and
+//!   tries the lock once more before sleeping on its own `parking::Parker`. The driver, when it
+//!   leaves, releases the lock, issues a `SeqCst` fence and unparks one sleeper to take over.
+//!   Either the driver sees the sleeper in the queue, or the sleeper's second attempt sees the
+//!   lock free, so I/O and timers stay watched while any thread is parked.
+//! - A sleeper sets its `sleeping` flag before enqueueing and clears it when it wakes. The
+//!   leaving driver pops entries until it can swap one's flag from true to false: a thread that
+//!   was queued but woke for another reason (and may never park again) cannot absorb the
+//!   hand-over. A thread handed the role that stops parking (its `block_on` returned, its
+//!   worker exits) passes it on with [`Parker::relinquish`], so the role is never dropped.
 
 use std::cell::RefCell;
 use std::future::Future;
 use std::io;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{fence, AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
@@ -40,6 +47,10 @@ pub(crate) struct ParkState {
     io_blocked: AtomicBool,
     /// Whether this thread is in the reactor's sleeper queue (to enqueue it once only).
     queued: AtomicBool,
+    /// Whether this thread sleeps without driving, waiting to be handed the driver role.
+    sleeping: AtomicBool,
+    /// Whether this thread was handed the driver role and has not parked since.
+    handed: AtomicBool,
 }
 
 impl ParkState {
@@ -51,11 +62,20 @@ impl ParkState {
     }
 
     pub(crate) fn mark_queued(&self) -> bool {
-        !self.queued.swap(true, Ordering::AcqRel)
+        !self.queued.swap(true, Ordering::SeqCst)
     }
 
     pub(crate) fn clear_queued(&self) {
-        self.queued.store(false, Ordering::Release);
+        self.queued.store(false, Ordering::SeqCst);
+    }
+
+    /// Claims this sleeping thread for the driver role; false if it is not asleep any more.
+    pub(crate) fn claim(&self) -> bool {
+        let claimed = self.sleeping.swap(false, Ordering::SeqCst);
+        if claimed {
+            self.handed.store(true, Ordering::SeqCst);
+        }
+        claimed
     }
 }
 
@@ -79,6 +99,8 @@ impl Parker {
                 unparker,
                 io_blocked: AtomicBool::new(false),
                 queued: AtomicBool::new(false),
+                sleeping: AtomicBool::new(false),
+                handed: AtomicBool::new(false),
             }),
         }
     }
@@ -104,18 +126,35 @@ impl Parker {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let may_block = timeout != Some(Duration::ZERO);
         let reactor = Reactor::get();
-        let Some(mut driver) = reactor.try_lock_driver() else {
-            if may_block {
+        // Parking again takes part in driving: a role handed over earlier is taken up here.
+        self.state.handed.store(false, Ordering::SeqCst);
+        let mut driver = match reactor.try_lock_driver() {
+            Some(driver) => driver,
+            None if !may_block => return Ok(()),
+            None => {
+                self.state.sleeping.store(true, Ordering::SeqCst);
                 reactor.add_sleeper(&self.state);
-                match deadline {
-                    Some(deadline) => self.parker.park_deadline(deadline),
-                    None => {
-                        self.parker.park();
-                        true
+                // The driver may have left between the failed lock and the enqueue, without
+                // seeing this thread in the queue: look once more (see `Reactor::release_driver`).
+                fence(Ordering::SeqCst);
+                match reactor.try_lock_driver() {
+                    Some(driver) => {
+                        self.state.sleeping.store(false, Ordering::SeqCst);
+                        driver
                     }
-                };
+                    None => {
+                        match deadline {
+                            Some(deadline) => self.parker.park_deadline(deadline),
+                            None => {
+                                self.parker.park();
+                                true
+                            }
+                        };
+                        self.state.sleeping.store(false, Ordering::SeqCst);
+                        return Ok(());
+                    }
+                }
             }
-            return Ok(());
         };
         self.state.io_blocked.store(true, Ordering::SeqCst);
         let result = if may_block && self.parker.park_timeout(Duration::ZERO) {
@@ -130,6 +169,20 @@ impl Parker {
         result
     }
 
+    /// Tells the reactor that this thread will not park again for now (its `block_on` returned,
+    /// its worker is exiting). If it had been handed the driver role while asleep, the role
+    /// passes to another sleeping thread, so that I/O and timers stay watched. `block_on` and
+    /// dropping a `Parker` do this by themselves.
+    pub fn relinquish(&self) {
+        if self.state.handed.swap(false, Ordering::SeqCst) {
+            let reactor = Reactor::get();
+            if let Some(driver) = reactor.try_lock_driver() {
+                drop(driver);
+                reactor.release_driver();
+            }
+        }
+    }
+
     /// Blocks until unparked; see [`park_timeout`](Self::park_timeout).
     ///
     /// # Errors
@@ -137,6 +190,12 @@ impl Parker {
     /// As for [`park_timeout`](Self::park_timeout).
     pub fn park(&mut self) -> io::Result<()> {
         self.park_timeout(None)
+    }
+}
+
+impl Drop for Parker {
+    fn drop(&mut self) {
+        self.relinquish();
     }
 }
 
@@ -188,12 +247,13 @@ pub fn block_on<T>(future: impl Future<Output = T>) -> T {
     }
     let mut future = pin!(future);
     let mut run = |parker: &mut Parker, waker: &Waker| {
+        let parker = Relinquish(parker);
         let mut cx = Context::from_waker(waker);
         loop {
             if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                 return output;
             }
-            parker.park().unwrap_or_else(|e| panic!("eddy-io: waiting for I/O failed: {e}"));
+            parker.0.park().unwrap_or_else(|e| panic!("eddy-io: waiting for I/O failed: {e}"));
         }
     };
     CACHE.with(|cache| match cache.try_borrow_mut() {
@@ -212,4 +272,13 @@ pub fn block_on<T>(future: impl Future<Output = T>) -> T {
             run(&mut parker, &waker)
         }
     })
+}
+
+/// Relinquishes the driver role when a `block_on` ends, returning or unwinding.
+struct Relinquish<'a>(&'a mut Parker);
+
+impl Drop for Relinquish<'_> {
+    fn drop(&mut self) {
+        self.0.relinquish();
+    }
 }

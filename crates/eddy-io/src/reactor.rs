@@ -150,11 +150,16 @@ impl Reactor {
         }
     }
 
-    /// Called when the driver lock is released: hands the role to a sleeping thread.
+    /// Called right after the driver lock is released: hands the role to a sleeping thread.
     pub(crate) fn release_driver(&self) {
-        if let Ok(sleeper) = self.sleepers.pop() {
+        // Pairs with the fence in `Parker::park_timeout` between enqueueing and retrying.
+        std::sync::atomic::fence(Ordering::SeqCst);
+        while let Ok(sleeper) = self.sleepers.pop() {
             sleeper.clear_queued();
-            sleeper.unpark();
+            if sleeper.claim() {
+                sleeper.unpark();
+                return;
+            }
         }
     }
 

@@ -60,6 +60,10 @@ struct Local {
 
 struct Shared {
     remote: ConcurrentQueue<Runnable>,
+    /// Set when the executor starts shutting down: remote spawns are refused.
+    closed: AtomicBool,
+    /// Set when shutdown is over: whatever reaches the remote queue is dropped at once.
+    dead: AtomicBool,
     /// Woken when a task arrives in `remote`: the waker of the last `run` poll.
     driver: AtomicWaker,
 }
@@ -73,7 +77,12 @@ impl LocalExecutor {
                 tasks: RefCell::new(Slab::new()),
                 closed: Cell::new(false),
                 ticks: Cell::new(0),
-                shared: Arc::new(Shared { remote: ConcurrentQueue::unbounded(), driver: AtomicWaker::new() }),
+                shared: Arc::new(Shared {
+                    remote: ConcurrentQueue::unbounded(),
+                    closed: AtomicBool::new(false),
+                    dead: AtomicBool::new(false),
+                    driver: AtomicWaker::new(),
+                }),
             }),
         }
     }
@@ -100,6 +109,11 @@ impl LocalExecutor {
         F::Output: 'static,
     {
         builder.spawn_local_on(&*self.local, future)
+    }
+
+    /// A handle that spawns `Send` futures onto this executor from any thread.
+    pub fn handle(&self) -> LocalHandle {
+        LocalHandle { shared: self.local.shared.clone() }
     }
 
     /// Runs one ready task, if there is one. Returns whether a task ran.
@@ -270,8 +284,19 @@ impl Local {
         if self.shared.remote.is_empty() {
             return;
         }
-        let mut queue = self.queue.borrow_mut();
-        queue.extend(self.shared.remote.try_iter());
+        for runnable in self.shared.remote.try_iter() {
+            // A task spawned through a `LocalHandle` is registered here, on the owner thread.
+            if runnable.registration().is_none() {
+                match self.register(&runnable) {
+                    Some(key) => runnable.set_registration(key),
+                    None => {
+                        drop(runnable); // shutting down: cancelled
+                        continue;
+                    }
+                }
+            }
+            self.queue.borrow_mut().push_back(runnable);
+        }
     }
 }
 
@@ -296,6 +321,11 @@ impl Spawn for Local {
         let waker = self.tasks.borrow_mut().try_remove(key);
         drop(waker);
     }
+
+    fn identity(&self) -> *const () {
+        // The same for the executor, its `Local` and its handles: the shared part's address.
+        Arc::as_ptr(&self.shared) as *const ()
+    }
 }
 
 /// A `LocalExecutor` is a [`Spawn`], so `Builder::spawn_on(&executor, ..)` works on it.
@@ -317,7 +347,7 @@ impl Spawn for LocalExecutor {
     }
 
     fn identity(&self) -> *const () {
-        Rc::as_ptr(&self.local) as *const ()
+        self.local.identity()
     }
 }
 
@@ -337,6 +367,14 @@ impl Schedule for Shared {
         if let Some(runnable) = runnable {
             // An unbounded queue that is never closed always accepts.
             let _ = self.remote.push(runnable);
+            if self.dead.load(Ordering::SeqCst) {
+                // Shutdown is over (or ending while this push happened): nobody will run it.
+                // Only `Send` tasks can be woken from here at this point, so dropping is safe.
+                for runnable in self.remote.try_iter() {
+                    drop(runnable);
+                }
+                return;
+            }
             self.driver.wake();
         }
     }
@@ -346,6 +384,7 @@ impl Drop for LocalExecutor {
     fn drop(&mut self) {
         let local = &self.local;
         local.closed.set(true);
+        local.shared.closed.store(true, Ordering::SeqCst);
         let _enter = enter(local.clone());
         loop {
             let wakers: Vec<Waker> = local.tasks.borrow_mut().drain().collect();
@@ -361,5 +400,70 @@ impl Drop for LocalExecutor {
                 break;
             }
         }
+        local.shared.dead.store(true, Ordering::SeqCst);
+        for runnable in local.shared.remote.try_iter() {
+            drop(runnable);
+        }
+    }
+}
+
+/// Spawns `Send` futures onto a [`LocalExecutor`] from any thread; cheap to clone.
+///
+/// The task runs on the executor's thread, like every task of a local executor. Once the
+/// executor is dropped, spawning through the handle returns a task that is already cancelled.
+///
+/// ```
+/// use eddy_local::LocalExecutor;
+///
+/// let ex = LocalExecutor::new();
+/// let handle = ex.handle();
+/// let task = std::thread::spawn(move || handle.spawn(async { "from another thread" })).join().unwrap();
+/// assert_eq!(futures_lite::future::block_on(ex.run(task)).unwrap(), "from another thread");
+/// ```
+#[derive(Clone)]
+pub struct LocalHandle {
+    shared: Arc<Shared>,
+}
+
+impl LocalHandle {
+    /// Spawns a `Send` future onto the executor.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Builder::new().spawn_on(self, future)
+    }
+}
+
+impl Spawn for LocalHandle {
+    fn scheduler(&self) -> Scheduler {
+        self.shared.clone()
+    }
+
+    fn is_local(&self) -> bool {
+        false
+    }
+
+    fn register(&self, _task: &Runnable) -> Option<usize> {
+        // The registry lives on the owner thread: the owner registers the task when it takes it
+        // off the remote queue.
+        (!self.shared.closed.load(Ordering::SeqCst)).then_some(eddy_task::executor::DEFERRED)
+    }
+
+    fn unregister(&self, _key: usize) {
+        // Never called: an unregistration happens where the executor is entered, whose `Spawn`
+        // is the executor's own.
+    }
+
+    fn identity(&self) -> *const () {
+        Arc::as_ptr(&self.shared) as *const ()
+    }
+}
+
+impl fmt::Debug for LocalHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalHandle").field("closed", &self.shared.closed.load(Ordering::Relaxed)).finish()
     }
 }

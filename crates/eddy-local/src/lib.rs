@@ -45,4 +45,4 @@
 
 mod executor;
 
-pub use executor::LocalExecutor;
+pub use executor::{LocalExecutor, LocalHandle};

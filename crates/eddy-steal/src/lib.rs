@@ -1,8 +1,34 @@
-//! The work-stealing executor of the eddy async runtime (in progress).
+//! The work-stealing executor of the eddy async runtime.
 //!
-//! This crate will hold a multi-threaded executor: one worker per core, each with a bounded
-//! local queue and a LIFO slot, a global injector from `concurrent-queue`, and stealing of half
-//! a victim's queue when a worker runs dry. It implements the `Spawn` contract of `eddy-task`,
-//! like `eddy-local` does.
+//! [`Executor`] runs `Send` futures on a pool of worker threads (one per core by default). Each
+//! worker has a bounded local queue and a LIFO slot; a shared injector takes tasks woken or
+//! spawned from outside the workers; an idle worker steals half of a random victim's queue. No
+//! mutex is taken to spawn, schedule or complete a task: the queues are `concurrent-queue`s and
+//! the registry of live tasks (needed to cancel them at shutdown) is sharded.
 //!
-//! It is empty until the work-stealing executor lands; `eddy::run` uses `eddy-local` meanwhile.
+//! Idle workers wait through a park hook (`eddy_task::Park`): on its own, this crate sleeps the
+//! thread; the `eddy` facade plugs in its I/O driver, so the idle worker that waits is also the
+//! one that waits for I/O and timers.
+//!
+//! The `worker` module documents the queueing rules and the sleep/wake protocol; the executor
+//! module documents shutdown.
+//!
+//! # Examples
+//!
+//! ```
+//! use eddy_steal::Executor;
+//!
+//! let ex = Executor::builder().workers(2).build()?;
+//! let handle = ex.handle();
+//! // Spawn from another thread, then wait for the result here.
+//! let task = std::thread::spawn(move || handle.spawn(async { 6 * 7 })).join().unwrap();
+//! assert_eq!(ex.run(task).unwrap(), 42);
+//! # std::io::Result::Ok(())
+//! ```
+
+mod executor;
+mod registry;
+mod sync;
+mod worker;
+
+pub use executor::{Builder, Executor, Handle};

@@ -28,6 +28,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::Waker;
 
@@ -65,7 +66,25 @@ impl Runnable {
     pub fn id(&self) -> TaskId {
         self.0.metadata().id
     }
+
+    /// The key under which the task is registered with its executor, or `None` if its
+    /// executor deferred the registration (see [`DEFERRED`]).
+    pub fn registration(&self) -> Option<usize> {
+        let key = self.0.metadata().key.load(Ordering::Relaxed);
+        (key != DEFERRED).then_some(key)
+    }
+
+    /// Records a deferred registration; call it on the executor's thread before running the
+    /// task, so that the task unregisters under `key` when its future is dropped.
+    pub fn set_registration(&self, key: usize) {
+        self.0.metadata().key.store(key, Ordering::Relaxed);
+    }
 }
+
+/// What [`Spawn::register`] returns to defer a task's registration: an executor whose registry
+/// can only be touched from its own thread registers tasks spawned from other threads when it
+/// first dequeues them, with [`Runnable::set_registration`].
+pub const DEFERRED: usize = usize::MAX;
 
 impl fmt::Debug for Runnable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -97,8 +116,8 @@ pub trait Spawn: Any {
     fn is_local(&self) -> bool;
 
     /// Records a newly created task, before it is first scheduled, and returns the key under
-    /// which it is registered. `None` means the executor is shutting down: the task is then
-    /// cancelled at once.
+    /// which it is registered, or [`DEFERRED`] to register it later. `None` means the executor
+    /// is shutting down: the task is then cancelled at once.
     fn register(&self, task: &Runnable) -> Option<usize>;
 
     /// Forgets the task registered under `key`; called when its future has been dropped

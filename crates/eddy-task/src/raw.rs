@@ -31,8 +31,8 @@ use crate::executor::{address, with_current_executor, Runnable, Spawn};
 use crate::header::{Describe, Header, TaskInfo};
 use crate::{JoinError, Task, TaskId};
 
-/// A registry key that means "not registered".
-const UNREGISTERED: usize = usize::MAX;
+/// A registry key that means "not registered (yet)".
+const UNREGISTERED: usize = crate::executor::DEFERRED;
 
 /// What a task's future produced: the value, or why there is none.
 pub(crate) enum Outcome<T> {

@@ -52,7 +52,7 @@ pub use eddy_io::net;
 pub use eddy_io::{block_on, sleep, sleep_until, timeout, timeout_at, Async};
 #[doc(inline)]
 pub use eddy_task::{yield_now, JoinError, Task};
-pub use runtime::{run, run_local, Runtime, RuntimeBuilder};
+pub use runtime::{run, run_local, to_thread, Handle, Runtime, RuntimeBuilder, BLOCKING_THREADS_ENV};
 
 use std::future::Future;
 

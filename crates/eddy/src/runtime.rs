@@ -1,27 +1,41 @@
-//! [`Runtime`], its builder, and the [`run`] entry points (asyncio's `run` and `Runner`).
+//! [`Runtime`], its builder, [`Handle`], and the entry points [`run`], [`run_local`] and
+//! [`to_thread`] (asyncio's `run`, `Runner`, `to_thread` and `run_coroutine_threadsafe`).
 
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::sync::{Arc, OnceLock};
 use std::task::Waker;
 use std::time::Duration;
 
-use eddy_local::LocalExecutor;
-use eddy_task::Park;
+use eddy_blocking::Pool;
+use eddy_local::{LocalExecutor, LocalHandle};
+use eddy_task::{Park, Task};
+
+/// The environment variable that sets the blocking pool's thread limit when the builder does not.
+pub const BLOCKING_THREADS_ENV: &str = "EDDY_BLOCKING_THREADS";
 
 /// Runs `future` to completion on a new runtime, then cancels whatever tasks remain and shuts
 /// the runtime down (asyncio's `asyncio.run`).
 ///
-/// The future runs on the calling thread and need not be `Send`. Until eddy's work-stealing
-/// executor lands, `run` uses the single-threaded executor, exactly like [`run_local`].
+/// The runtime is the work-stealing one, with one worker thread per core. `future` itself runs
+/// on the calling thread and need not be `Send`; the tasks it spawns run on the workers.
 ///
 /// ```
 /// let answer = eddy::run(async { eddy::spawn(async { 42 }).await.unwrap() });
 /// assert_eq!(answer, 42);
 /// ```
+///
+/// # Panics
+///
+/// Panics if the runtime cannot be built: the OS refuses to start threads, or
+/// `EDDY_BLOCKING_THREADS` is set to something that is not a positive number. Build it with
+/// [`Runtime::builder`] to handle those errors.
 pub fn run<F: Future>(future: F) -> F::Output {
-    run_local(future)
+    let rt =
+        Runtime::builder().build().unwrap_or_else(|e| panic!("eddy::run: cannot start the runtime: {e}"));
+    rt.block_on(future)
 }
 
 /// Runs `future` to completion on a new single-threaded runtime, in which
@@ -34,20 +48,58 @@ pub fn run<F: Future>(future: F) -> F::Output {
 /// });
 /// assert_eq!(greeting, "hello, eddy");
 /// ```
+///
+/// # Panics
+///
+/// Panics if `EDDY_BLOCKING_THREADS` is set to something that is not a positive number.
 pub fn run_local<F: Future>(future: F) -> F::Output {
-    Runtime::local().block_on(future)
+    let rt = Runtime::builder().local().build().unwrap_or_else(|e| panic!("eddy::run_local: {e}"));
+    rt.block_on(future)
+}
+
+/// Runs a blocking or CPU-heavy closure on the runtime's thread pool, and returns a task for
+/// its result (asyncio's `to_thread`). Other tasks keep running meanwhile.
+///
+/// The pool grows on demand up to its limit (512 threads unless configured) and threads idle
+/// for 10 s exit. A panic in `f` becomes a [`JoinError`](crate::JoinError). Dropping the task
+/// before `f` starts cancels it; once started, `f` runs to the end.
+///
+/// ```
+/// eddy::run(async {
+///     let digest = eddy::to_thread(|| (0..1_000_000u64).sum::<u64>()).await.unwrap();
+///     assert_eq!(digest, 499_999_500_000);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Panics if called outside an eddy runtime.
+#[track_caller]
+pub fn to_thread<F, T>(f: F) -> Task<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    match Handle::try_current() {
+        Some(handle) => handle.to_thread(f),
+        None => panic!(
+            "`to_thread` was called outside of an eddy runtime. Call it from code running inside \
+             `eddy::run(async {{ .. }})` or `Runtime::block_on`, or through a `Handle`."
+        ),
+    }
 }
 
 /// An event loop you keep: `block_on` as many futures as you like, then drop it
 /// (asyncio's `Runner`, or `loop.run_until_complete` on a loop you close).
 ///
 /// Tasks spawned during one `block_on` keep their state across calls and run again during the
-/// next one. Dropping the runtime cancels every task it still holds: their futures are dropped,
-/// so their `Drop` cleanup runs, and awaiting their handles yields a cancelled
-/// [`JoinError`](crate::JoinError).
+/// next one (and, on the work-stealing runtime, in between). Dropping the runtime cancels every
+/// task it still holds (their futures are dropped, so their `Drop` cleanup runs, and awaiting
+/// their handles yields a cancelled [`JoinError`](crate::JoinError)), joins its worker threads,
+/// and stops its blocking pool (closures still running are detached and reported).
 ///
 /// ```
-/// let rt = eddy::Runtime::builder().local().build()?;
+/// let rt = eddy::Runtime::builder().work_stealing(2).build()?;
 /// let background = rt.block_on(async { eddy::spawn(async { 1 + 1 }) });
 /// let value = rt.block_on(background).unwrap();
 /// assert_eq!(value, 2);
@@ -55,54 +107,108 @@ pub fn run_local<F: Future>(future: F) -> F::Output {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct Runtime {
-    executor: LocalExecutor,
+    /// `None` only while the runtime is being dropped.
+    flavor: Option<Flavor>,
+    handle: Handle,
     /// The parker of the thread that calls `block_on`, kept between calls.
     park: RefCell<Option<IoPark>>,
+}
+
+enum Flavor {
+    Local(LocalExecutor),
+    Steal(eddy_steal::Executor),
 }
 
 impl Runtime {
     /// Returns a builder to configure a runtime.
     pub fn builder() -> RuntimeBuilder {
-        RuntimeBuilder { _private: () }
+        RuntimeBuilder { workers: None, local: false, blocking_threads: None, thread_name: None }
     }
 
-    fn local() -> Runtime {
-        Runtime { executor: LocalExecutor::new(), park: RefCell::new(None) }
+    /// A handle to this runtime, usable from any thread.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
     }
 
     /// Runs `future` on the calling thread until it completes, running the runtime's tasks
     /// meanwhile, and returns its output. May be called any number of times.
     ///
-    /// While no task is ready, the calling thread waits in the I/O driver, so sockets, timers
-    /// and tasks all make progress on this one thread.
+    /// While the calling thread waits, it waits in the I/O driver, so on the single-threaded
+    /// runtime sockets, timers and tasks all make progress on this one thread.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _context = HandleGuard::enter(self.handle.clone());
         match self.park.try_borrow_mut() {
-            Ok(mut park) => {
-                let park = park.get_or_insert_with(IoPark::new);
-                self.executor.block_on(park, future)
-            }
+            Ok(mut park) => self.block_on_with(park.get_or_insert_with(IoPark::new), future),
             // A `block_on` nested inside a task of this runtime gets its own parker.
-            Err(_) => self.executor.block_on(&mut IoPark::new(), future),
+            Err(_) => self.block_on_with(&mut IoPark::new(), future),
         }
+    }
+
+    fn block_on_with<F: Future>(&self, park: &mut IoPark, future: F) -> F::Output {
+        let park = RelinquishOnExit(park);
+        match self.flavor.as_ref().expect("the executor lives until the runtime is dropped") {
+            Flavor::Local(executor) => executor.block_on(&mut *park.0, future),
+            Flavor::Steal(executor) => executor.block_on(&mut *park.0, future),
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // Tasks first (their cleanup may still use `to_thread`), then the blocking pool.
+        let _context = HandleGuard::enter(self.handle.clone());
+        drop(self.flavor.take());
+        self.handle.inner.blocking.shutdown();
     }
 }
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Runtime").field("executor", &self.executor).finish()
+        let mut s = f.debug_struct("Runtime");
+        match &self.flavor {
+            Some(Flavor::Local(executor)) => s.field("executor", executor),
+            Some(Flavor::Steal(executor)) => s.field("executor", executor),
+            None => s.field("executor", &"dropped"),
+        };
+        s.field("blocking", &self.handle.inner.blocking).finish()
     }
 }
 
 /// Configures and builds a [`Runtime`]; made by [`Runtime::builder`].
 #[derive(Debug)]
 pub struct RuntimeBuilder {
-    _private: (),
+    workers: Option<usize>,
+    local: bool,
+    blocking_threads: Option<usize>,
+    thread_name: Option<String>,
 }
 
 impl RuntimeBuilder {
+    /// Uses the work-stealing executor with `workers` threads (the default, with one per core).
+    pub fn work_stealing(mut self, workers: usize) -> RuntimeBuilder {
+        self.local = false;
+        self.workers = Some(workers.max(1));
+        self
+    }
+
     /// Uses the single-threaded executor: every task runs on the thread that calls
     /// [`Runtime::block_on`], and [`spawn_local`](crate::spawn_local) is available.
-    pub fn local(self) -> RuntimeBuilder {
+    pub fn local(mut self) -> RuntimeBuilder {
+        self.local = true;
+        self
+    }
+
+    /// Caps the blocking pool of [`to_thread`] at `threads` (default 512, or the value of the
+    /// `EDDY_BLOCKING_THREADS` environment variable; this setting wins over both).
+    pub fn blocking_threads(mut self, threads: usize) -> RuntimeBuilder {
+        self.blocking_threads = Some(threads.max(1));
+        self
+    }
+
+    /// Names the runtime's threads: workers `{name}-{index}`, blocking threads
+    /// `{name}-blocking` (default `eddy-worker` and `eddy-blocking`).
+    pub fn thread_name(mut self, name: impl Into<String>) -> RuntimeBuilder {
+        self.thread_name = Some(name.into());
         self
     }
 
@@ -110,9 +216,172 @@ impl RuntimeBuilder {
     ///
     /// # Errors
     ///
-    /// Fails if the operating system refuses a resource the runtime needs.
+    /// Fails if the OS refuses to start the worker threads, or if `EDDY_BLOCKING_THREADS` is
+    /// set (and not overridden by [`blocking_threads`](Self::blocking_threads)) to something
+    /// that is not a positive number.
     pub fn build(self) -> io::Result<Runtime> {
-        Ok(Runtime::local())
+        let blocking_threads = match self.blocking_threads {
+            Some(n) => n,
+            None => blocking_threads_from_env()?,
+        };
+        let mut pool = Pool::builder().max_threads(blocking_threads);
+        if let Some(name) = &self.thread_name {
+            pool = pool.thread_name(format!("{name}-blocking"));
+        }
+        let blocking = pool.build();
+        let handle = Handle { inner: Arc::new(HandleInner { spawner: OnceLock::new(), blocking }) };
+        if self.local {
+            let executor = LocalExecutor::new();
+            let _ = handle.inner.spawner.set(Spawner::Local(executor.handle()));
+            return Ok(Runtime { flavor: Some(Flavor::Local(executor)), handle, park: RefCell::new(None) });
+        }
+        let steal = eddy_steal::Executor::builder();
+        let steal = match self.workers {
+            Some(workers) => steal.workers(workers),
+            None => steal,
+        };
+        let steal = match &self.thread_name {
+            Some(name) => steal.thread_name(name.clone()),
+            None => steal,
+        };
+        // Workers make the runtime's handle current as they start. Its spawner is filled in
+        // right after `build`, before any task exists that could spawn through it.
+        let worker_handle = handle.clone();
+        let executor = steal
+            .park_with(|| Box::new(IoPark::new()))
+            .on_thread_start(move || CURRENT.with(|c| *c.borrow_mut() = Some(worker_handle.clone())))
+            .on_thread_stop(|| drop(CURRENT.with(|c| c.borrow_mut().take())))
+            .build()?;
+        let _ = handle.inner.spawner.set(Spawner::Steal(executor.handle()));
+        Ok(Runtime { flavor: Some(Flavor::Steal(executor)), handle, park: RefCell::new(None) })
+    }
+}
+
+/// Reads `EDDY_BLOCKING_THREADS`, defaulting to 512.
+fn blocking_threads_from_env() -> io::Result<usize> {
+    match std::env::var(BLOCKING_THREADS_ENV) {
+        Err(std::env::VarError::NotPresent) => Ok(eddy_blocking::DEFAULT_MAX_THREADS),
+        Ok(value) => match value.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{BLOCKING_THREADS_ENV}={value:?} is not a positive number of threads"),
+            )),
+        },
+        Err(e) => Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{BLOCKING_THREADS_ENV}: {e}"))),
+    }
+}
+
+/// A handle to a runtime, usable from any thread (asyncio's loop reference, for
+/// `run_coroutine_threadsafe` and `call_soon_threadsafe`).
+///
+/// ```
+/// let rt = eddy::Runtime::builder().build()?;
+/// let handle = rt.handle().clone();
+/// let result = std::thread::spawn(move || {
+///     // A plain thread submits work to the running loop and waits for it.
+///     let task = handle.spawn(async { 6 * 7 });
+///     eddy::block_on(task).unwrap()
+/// });
+/// rt.block_on(async { eddy::sleep(std::time::Duration::from_millis(1)).await });
+/// assert_eq!(result.join().unwrap(), 42);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    inner: Arc<HandleInner>,
+}
+
+struct HandleInner {
+    /// Set once, as the runtime is built.
+    spawner: OnceLock<Spawner>,
+    blocking: Pool,
+}
+
+enum Spawner {
+    Local(LocalHandle),
+    Steal(eddy_steal::Handle),
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+}
+
+/// Makes a handle current on this thread for a scope.
+struct HandleGuard(Option<Handle>);
+
+impl HandleGuard {
+    fn enter(handle: Handle) -> HandleGuard {
+        HandleGuard(CURRENT.with(|c| c.borrow_mut().replace(handle)))
+    }
+}
+
+impl Drop for HandleGuard {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        let _left = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), previous));
+    }
+}
+
+impl Handle {
+    fn spawner(&self) -> &Spawner {
+        self.inner.spawner.get().expect("the spawner is set when the runtime is built")
+    }
+
+    /// The handle of the runtime running on this thread.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside an eddy runtime; see [`try_current`](Self::try_current).
+    #[track_caller]
+    pub fn current() -> Handle {
+        Handle::try_current().unwrap_or_else(|| {
+            panic!(
+                "`Handle::current()` was called outside of an eddy runtime. Call it from code running \
+                 inside `eddy::run` or `Runtime::block_on`, or keep the handle from `Runtime::handle()`."
+            )
+        })
+    }
+
+    /// The handle of the runtime running on this thread, or `None`.
+    pub fn try_current() -> Option<Handle> {
+        CURRENT.with(|c| c.borrow().clone())
+    }
+
+    /// Spawns a task on the runtime from any thread (asyncio's `run_coroutine_threadsafe`).
+    ///
+    /// On a runtime that is shutting down or gone, the task comes back already cancelled.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self.spawner() {
+            Spawner::Local(handle) => eddy_task::spawn_on(handle, future),
+            Spawner::Steal(handle) => eddy_task::spawn_on(handle, future),
+        }
+    }
+
+    /// Runs a blocking closure on this runtime's pool; see [`to_thread`].
+    #[track_caller]
+    pub fn to_thread<F, T>(&self, f: F) -> Task<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.blocking.spawn(f)
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.inner.spawner.get() {
+            Some(Spawner::Local(_)) => "local",
+            Some(Spawner::Steal(_)) => "work-stealing",
+            None => "starting",
+        };
+        f.debug_struct("Handle").field("executor", &kind).finish_non_exhaustive()
     }
 }
 
@@ -135,5 +404,15 @@ impl Park for IoPark {
 
     fn waker(&self) -> Waker {
         self.0.waker()
+    }
+}
+
+/// When a `block_on` ends (returning or unwinding), passes on the I/O driver role if this
+/// thread was handed it while parked: the thread will not park again until its next `block_on`.
+struct RelinquishOnExit<'a>(&'a mut IoPark);
+
+impl Drop for RelinquishOnExit<'_> {
+    fn drop(&mut self) {
+        self.0 .0.relinquish();
     }
 }

@@ -24,8 +24,30 @@ fn abort_from_another_thread_cancels_a_parked_task() {
 }
 
 #[test]
-fn abort_before_the_first_poll_prevents_running() {
+fn an_aborted_task_never_completes() {
     common::block_on(async {
+        let gate = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let opened = gate.clone();
+        let task = eddy::spawn(async move {
+            // Stays pending until the gate opens, which happens only after the abort.
+            std::future::poll_fn(|cx| {
+                if opened.load(std::sync::atomic::Ordering::SeqCst) {
+                    unreachable!("an aborted task must not get past its next poll");
+                }
+                cx.waker().wake_by_ref();
+                std::task::Poll::<()>::Pending
+            })
+            .await
+        });
+        task.abort();
+        gate.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(task.await.unwrap_err().is_cancelled());
+    });
+}
+
+#[test]
+fn on_one_thread_abort_before_the_first_poll_prevents_running() {
+    eddy::run_local(async {
         let task = eddy::spawn(async { unreachable!("an aborted task must not be polled") });
         task.abort();
         assert!(task.await.unwrap_err().is_cancelled());
@@ -36,7 +58,7 @@ fn abort_before_the_first_poll_prevents_running() {
 fn abort_after_completion_keeps_the_output() {
     common::block_on(async {
         let task = eddy::spawn(async { "done" });
-        common::yield_times(2).await;
+        common::eventually("the task is finished", || task.is_finished()).await;
         task.abort_handle().abort();
         assert_eq!(task.await.unwrap(), "done");
     });

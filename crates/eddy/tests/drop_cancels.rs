@@ -13,18 +13,33 @@ fn dropping_the_handle_drops_the_future() {
             let _guard = guard;
             std::future::pending::<()>().await;
         });
-        common::yield_times(2).await; // the task is now parked in `pending`
+        common::yield_times(2).await; // the task is probably parked in `pending` by now
         assert_eq!(drops.count(), 0);
         drop(task);
+        common::eventually("the cancelled task's future is dropped", || drops.count() == 1).await;
         common::yield_times(2).await;
-        assert_eq!(drops.count(), 1, "cancelled task's future was not dropped");
+        assert_eq!(drops.count(), 1, "dropped more than once");
     });
 }
 
 #[test]
-fn dropping_the_handle_before_the_first_poll_drops_the_future() {
+fn dropping_the_handle_right_after_spawning_drops_the_future() {
     let drops = DropCounter::new();
     common::block_on(async {
+        let guard = drops.guard();
+        drop(eddy::spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        }));
+        common::eventually("the future is dropped", || drops.count() == 1).await;
+    });
+    assert_eq!(drops.count(), 1);
+}
+
+#[test]
+fn on_one_thread_a_task_dropped_before_its_first_poll_never_runs() {
+    let drops = DropCounter::new();
+    eddy::run_local(async {
         let guard = drops.guard();
         drop(eddy::spawn(async move {
             let _guard = guard;
@@ -54,7 +69,7 @@ fn cancel_waits_until_cleanup_has_run() {
 fn cancel_after_completion_returns_the_output() {
     common::block_on(async {
         let task = eddy::spawn(async { 7 });
-        common::yield_times(2).await;
+        common::eventually("the task is finished", || task.is_finished()).await;
         assert_eq!(task.cancel().await, Some(7));
     });
 }
@@ -75,7 +90,6 @@ fn cancellation_propagates_down_an_await_chain() {
         });
         common::yield_times(3).await;
         drop(outer);
-        common::yield_times(3).await;
-        assert_eq!(drops.count(), 2, "the inner task outlived the cancelled outer task");
+        common::eventually("both futures are dropped", || drops.count() == 2).await;
     });
 }

@@ -59,7 +59,7 @@ fn child_unobserved_panics() {
     common::block_on(async {
         eddy::task::Builder::new().name("detached").spawn(async { panic!("lost") }).detach();
         let dropped = eddy::task::Builder::new().name("dropped").spawn(async { panic!("ignored") });
-        common::yield_times(3).await;
+        common::eventually("the task has panicked", || dropped.is_finished()).await;
         drop(dropped); // finished with a panic that nobody looked at
         let observed = eddy::spawn(async { panic!("seen") });
         assert!(observed.await.unwrap_err().is_panic());

@@ -20,10 +20,11 @@ fn dropping_the_runtime_drops_pending_tasks() {
             .collect();
         // Some tasks are parked, some never polled, some are handed back still pending.
         common::yield_times(2).await;
-        let never_polled = eddy::spawn({
+        let late = eddy::spawn({
             let guard = drops.guard();
             async move {
                 let _guard = guard;
+                std::future::pending::<()>().await;
             }
         });
         let mut detached = detached;
@@ -31,17 +32,17 @@ fn dropping_the_runtime_drops_pending_tasks() {
         for task in detached {
             task.detach();
         }
-        (kept, never_polled)
+        (kept, late)
     });
     assert_eq!(drops.count(), 0);
     drop(rt);
     assert_eq!(drops.count(), 101, "every pending task's future is dropped at shutdown");
-    let (kept, never_polled) = handles;
+    let (kept, late) = handles;
     for task in kept {
         let err = futures_lite::future::block_on(task).unwrap_err();
         assert!(err.is_cancelled(), "{err}");
     }
-    assert!(futures_lite::future::block_on(never_polled).unwrap_err().is_cancelled());
+    assert!(futures_lite::future::block_on(late).unwrap_err().is_cancelled());
 }
 
 #[test]

@@ -13,10 +13,15 @@ fn tasks_run_concurrently_with_the_main_future() {
     common::block_on(async {
         let (tx, rx) = std::sync::mpsc::channel();
         let task = eddy::spawn(async move { tx.send("from task").unwrap() });
-        // The main future has not awaited the task, yet it runs once the main future yields.
-        common::yield_times(3).await;
-        assert_eq!(rx.try_recv().unwrap(), "from task");
-        assert!(task.is_finished());
+        // The main future has not awaited the task, yet it runs.
+        let mut received = None;
+        common::eventually("the task sends", || {
+            received = rx.try_recv().ok();
+            received.is_some()
+        })
+        .await;
+        assert_eq!(received, Some("from task"));
+        common::eventually("the task is finished", || task.is_finished()).await;
         task.await.unwrap();
     });
 }
@@ -37,7 +42,7 @@ fn a_finished_task_can_be_awaited_later() {
     let rt = common::runtime();
     let task = rt.block_on(async {
         let task = eddy::spawn(async { String::from("kept") });
-        common::yield_times(2).await;
+        common::eventually("the task is finished", || task.is_finished()).await;
         task
     });
     assert!(task.is_finished());

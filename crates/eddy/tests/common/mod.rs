@@ -11,13 +11,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// The executors the suite knows how to build, by `EDDY_TEST_EXECUTOR` value.
-pub const EXECUTORS: &[&str] = &["local"];
+pub const EXECUTORS: &[&str] = &["local", "steal"];
 
 /// Builds a runtime on the executor selected by `EDDY_TEST_EXECUTOR` (default: `local`).
 pub fn runtime() -> eddy::Runtime {
     let name = std::env::var("EDDY_TEST_EXECUTOR").unwrap_or_else(|_| "local".to_owned());
     match name.as_str() {
         "local" => eddy::Runtime::builder().local().build().expect("build local runtime"),
+        "steal" => eddy::Runtime::builder().build().expect("build work-stealing runtime"),
         other => panic!("EDDY_TEST_EXECUTOR={other} is not one of {EXECUTORS:?}"),
     }
 }
@@ -51,6 +52,17 @@ pub struct DropGuard(Arc<AtomicUsize>);
 impl Drop for DropGuard {
     fn drop(&mut self) {
         self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Waits until `cond` holds, checking every millisecond, for at most ten seconds; then fails
+/// the test with `what`. On a multi-threaded runtime other tasks run in parallel, so a test
+/// waits for their effects instead of assuming they happened after a few yields.
+pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !cond() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting until {what}");
+        eddy::sleep(std::time::Duration::from_millis(1)).await;
     }
 }
 

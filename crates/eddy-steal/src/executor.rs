@@ -1,0 +1,311 @@
+//! [`Executor`], its [`Builder`], and [`Handle`].
+//!
+//! # Shutdown
+//!
+//! Dropping an [`Executor`]:
+//! 1. sets `closed`: workers finish the task they are running and exit their loop; spawns from
+//!    now on come back already cancelled;
+//! 2. wakes every worker and joins its thread;
+//! 3. on the dropping thread, with the executor entered, closes the registry, wakes every task
+//!    still registered (each lands in the injector), and drops every queued runnable, which
+//!    drops its future (its `Drop` runs; the awaiter sees a cancelled `JoinError`); repeats until
+//!    nothing is left;
+//! 4. sets `dead`: a wake that arrives later drops its task at once.
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::Arc as StdArc;
+use std::task::{Context as TaskContext, Poll};
+use std::thread::JoinHandle;
+
+use eddy_task::{enter, Builder as TaskBuilder, Park, Runnable, Scheduler, Spawn, Task, ThreadPark};
+
+use crate::sync::{Arc, Ordering};
+use crate::worker::{self, thread_hint, Context, Shared};
+
+type ParkFactory = StdArc<dyn Fn() -> Box<dyn Park> + Send + Sync>;
+type Hook = StdArc<dyn Fn() + Send + Sync>;
+
+/// Configures an [`Executor`].
+pub struct Builder {
+    workers: usize,
+    thread_name: StdArc<dyn Fn(usize) -> String + Send + Sync>,
+    park: ParkFactory,
+    on_thread_start: Option<Hook>,
+    on_thread_stop: Option<Hook>,
+}
+
+impl Builder {
+    /// One worker per available core; workers park with [`ThreadPark`].
+    pub fn new() -> Builder {
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Builder {
+            workers,
+            thread_name: StdArc::new(|i| format!("eddy-worker-{i}")),
+            park: StdArc::new(|| Box::new(ThreadPark::new())),
+            on_thread_start: None,
+            on_thread_stop: None,
+        }
+    }
+
+    /// Sets the number of worker threads (at least one).
+    pub fn workers(mut self, workers: usize) -> Builder {
+        self.workers = workers.max(1);
+        self
+    }
+
+    /// Names worker threads `{prefix}-{index}`.
+    pub fn thread_name(mut self, prefix: impl Into<String>) -> Builder {
+        let prefix: String = prefix.into();
+        self.thread_name = StdArc::new(move |i| format!("{prefix}-{i}"));
+        self
+    }
+
+    /// Sets how idle workers wait: `make_park` runs on each worker thread as it starts. The
+    /// `eddy` facade passes a parker that drives the I/O reactor.
+    pub fn park_with(mut self, make_park: impl Fn() -> Box<dyn Park> + Send + Sync + 'static) -> Builder {
+        self.park = StdArc::new(make_park);
+        self
+    }
+
+    /// Runs `hook` on each worker thread when it starts, before it runs any task.
+    pub fn on_thread_start(mut self, hook: impl Fn() + Send + Sync + 'static) -> Builder {
+        self.on_thread_start = Some(StdArc::new(hook));
+        self
+    }
+
+    /// Runs `hook` on each worker thread just before it exits.
+    pub fn on_thread_stop(mut self, hook: impl Fn() + Send + Sync + 'static) -> Builder {
+        self.on_thread_stop = Some(StdArc::new(hook));
+        self
+    }
+
+    /// Starts the worker threads.
+    ///
+    /// # Errors
+    ///
+    /// Fails if the OS refuses to start a thread; the threads already started are stopped.
+    pub fn build(self) -> io::Result<Executor> {
+        let shared = Arc::new(Shared::new(self.workers));
+        let mut executor = Executor { shared: shared.clone(), threads: Vec::with_capacity(self.workers) };
+        for index in 0..self.workers {
+            let shared = shared.clone();
+            let park = self.park.clone();
+            let (start, stop) = (self.on_thread_start.clone(), self.on_thread_stop.clone());
+            let thread = std::thread::Builder::new().name((self.thread_name)(index)).spawn(move || {
+                if let Some(start) = start {
+                    start();
+                }
+                worker::run(shared, index, park());
+                if let Some(stop) = stop {
+                    stop();
+                }
+            })?;
+            executor.threads.push(thread);
+        }
+        Ok(executor)
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder::new()
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder").field("workers", &self.workers).finish_non_exhaustive()
+    }
+}
+
+/// A work-stealing executor: `Send` futures run on a pool of worker threads.
+///
+/// See the [crate documentation](crate) for the design.
+pub struct Executor {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Executor {
+    /// An executor with one worker per core, started at once.
+    ///
+    /// # Errors
+    ///
+    /// Fails if the OS refuses to start a thread.
+    pub fn new() -> io::Result<Executor> {
+        Builder::new().build()
+    }
+
+    /// Returns a builder.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// Spawns a task; it starts on a worker at once.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        TaskBuilder::new().spawn_on(&self.handle(), future)
+    }
+
+    /// A handle that spawns onto this executor from any thread.
+    pub fn handle(&self) -> Handle {
+        Handle { shared: self.shared.clone() }
+    }
+
+    /// The number of worker threads.
+    pub fn workers(&self) -> usize {
+        self.shared.workers.len()
+    }
+
+    /// The number of live tasks (spawned and not yet ended).
+    pub fn live_tasks(&self) -> usize {
+        self.shared.registry.len()
+    }
+
+    /// Runs `future` on the calling thread until it completes, parking through `park` while it
+    /// waits; the workers run the tasks meanwhile. Inside `future`, this executor is current, so
+    /// `eddy_task::spawn` reaches it.
+    ///
+    /// ```
+    /// use eddy_steal::Executor;
+    /// use eddy_task::ThreadPark;
+    ///
+    /// let ex = Executor::builder().workers(2).build()?;
+    /// let sum = ex.block_on(&mut ThreadPark::new(), async {
+    ///     let tasks: Vec<_> = (0..10u64).map(|i| eddy_task::spawn(async move { i })).collect();
+    ///     let mut sum = 0;
+    ///     for task in tasks {
+    ///         sum += task.await.unwrap();
+    ///     }
+    ///     sum
+    /// });
+    /// assert_eq!(sum, 45);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn block_on<T>(&self, park: &mut impl Park, future: impl Future<Output = T>) -> T {
+        let _enter = enter(Rc::new(Context { shared: self.shared.clone(), worker: None }));
+        let waker = park.waker();
+        let mut cx = TaskContext::from_waker(&waker);
+        let mut future = pin!(future);
+        loop {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return output;
+            }
+            park.park(None);
+        }
+    }
+
+    /// Runs `future` on the calling thread, sleeping the thread while it waits (no I/O driver):
+    /// works under this crate alone.
+    pub fn run<T>(&self, future: impl Future<Output = T>) -> T {
+        self.block_on(&mut ThreadPark::new(), future)
+    }
+}
+
+impl Drop for Executor {
+    fn drop(&mut self) {
+        let shared = &self.shared;
+        shared.closed.store(true, Ordering::SeqCst);
+        shared.wake_all();
+        for thread in self.threads.drain(..) {
+            // A worker thread never panics (task panics are caught), so a join error is a bug
+            // elsewhere; shutdown goes on regardless.
+            let _ = thread.join();
+        }
+        let _enter = enter(Rc::new(Context { shared: shared.clone(), worker: None }));
+        loop {
+            let wakers = shared.registry.close();
+            let mut progressed = !wakers.is_empty();
+            for waker in wakers {
+                waker.wake();
+            }
+            for runnable in shared.drain() {
+                drop(runnable);
+                progressed = true;
+            }
+            if !progressed {
+                break;
+            }
+        }
+        shared.dead.store(true, Ordering::SeqCst);
+        // A wake that raced with the last drain.
+        for runnable in shared.drain() {
+            drop(runnable);
+        }
+    }
+}
+
+impl fmt::Debug for Executor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Executor")
+            .field("workers", &self.workers())
+            .field("live_tasks", &self.live_tasks())
+            .field("closed", &self.shared.closed.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+/// Spawns onto an [`Executor`] from any thread; cheap to clone.
+///
+/// A handle does not keep the executor running: once the executor is dropped, spawning through
+/// the handle returns a task that is already cancelled.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Handle {
+    /// Spawns a task on the executor.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        TaskBuilder::new().spawn_on(self, future)
+    }
+
+    /// Whether the executor has begun shutting down.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+    }
+}
+
+impl Spawn for Handle {
+    fn scheduler(&self) -> Scheduler {
+        self.shared.clone()
+    }
+
+    fn is_local(&self) -> bool {
+        false
+    }
+
+    fn register(&self, task: &Runnable) -> Option<usize> {
+        if self.shared.closed.load(Ordering::Acquire) {
+            return None;
+        }
+        self.shared.registry.register(thread_hint(), task.waker())
+    }
+
+    fn unregister(&self, key: usize) {
+        self.shared.registry.unregister(key);
+    }
+
+    fn identity(&self) -> *const () {
+        Arc::as_ptr(&self.shared) as *const ()
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle").field("closed", &self.is_closed()).finish()
+    }
+}

@@ -1,0 +1,64 @@
+//! Work is stolen from a worker whose task blocks its thread, including the task it just woke
+//! into its LIFO slot.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::within;
+use eddy_steal::Executor;
+
+#[test]
+fn a_task_woken_just_before_its_worker_blocks_runs_elsewhere() {
+    within(Duration::from_secs(60), || {
+        let ex = Executor::builder().workers(2).build().unwrap();
+        let released = Arc::new(AtomicBool::new(false));
+        let blocker = ex.spawn({
+            let released = released.clone();
+            async move {
+                // The child lands in this worker's LIFO slot...
+                let child = eddy_task::spawn({
+                    let released = released.clone();
+                    async move { released.store(true, Ordering::SeqCst) }
+                });
+                // ...and then this task blocks the worker's thread until the child has run,
+                // which only another worker can make happen.
+                while !released.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                child.await.unwrap();
+            }
+        });
+        ex.run(blocker).unwrap();
+    });
+}
+
+#[test]
+fn queued_tasks_behind_a_blocked_worker_are_stolen() {
+    within(Duration::from_secs(60), || {
+        let ex = Executor::builder().workers(2).build().unwrap();
+        let released = Arc::new(AtomicBool::new(false));
+        let blocker = ex.spawn({
+            let released = released.clone();
+            async move {
+                let children: Vec<_> = (0..50).map(|i| eddy_task::spawn(async move { i })).collect();
+                let last = eddy_task::spawn({
+                    let released = released.clone();
+                    async move { released.store(true, Ordering::SeqCst) }
+                });
+                while !released.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                let mut sum = 0;
+                for child in children {
+                    sum += child.await.unwrap();
+                }
+                last.await.unwrap();
+                sum
+            }
+        });
+        assert_eq!(ex.run(blocker).unwrap(), (0..50).sum::<i32>());
+    });
+}
