@@ -8,7 +8,8 @@
 //!      that the rest of the workspace happens to enable fails here;
 //!   5. the facade's test suite once per executor (`EDDY_TEST_EXECUTOR`);
 //!   6. the workspace tests and doc tests together, doc tests with warnings denied;
-//!   7. every example built in release mode and run as a smoke test.
+//!   7. the loom models of eddy-steal's sleep/wake protocol (`--cfg loom`, own target dir);
+//!   8. every example built in release mode and run as a smoke test.
 //! - `cargo xtask test --quick` runs steps 1, 2 and 6: a fast check before a commit.
 //!
 //! Each step streams its output; test counts from cargo's `test result:` lines are summed
@@ -24,7 +25,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// The executors the facade's suite runs under (values of `EDDY_TEST_EXECUTOR`).
-const EXECUTORS: &[&str] = &["local"];
+const EXECUTORS: &[&str] = &["local", "steal"];
 
 /// Longest any one step may take before it is killed and counted as failed.
 const STEP_LIMIT: Duration = Duration::from_secs(15 * 60);
@@ -107,6 +108,9 @@ fn test(quick: bool) -> Result<(), String> {
     workspace.env("RUSTDOCFLAGS", "-D warnings");
     step(&mut tally, "workspace tests and doc tests", workspace)?;
     if !quick {
+        let mut loom = cargo(["test", "--locked", "--release", "-p", "eddy-steal", "--lib"]);
+        loom.env("RUSTFLAGS", "--cfg loom").env("CARGO_TARGET_DIR", root.join("target").join("loom"));
+        step(&mut tally, "loom model of the sleep/wake protocol", loom)?;
         examples(&root, &mut tally)?;
     }
 

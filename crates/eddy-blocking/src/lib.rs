@@ -108,6 +108,30 @@ struct Inner {
     config: Builder,
 }
 
+/// Counts a closure as running from its start until it returns or unwinds. Kept inside the
+/// task's future, so the count drops before the task's output reaches its awaiter: a runtime
+/// shutting down right after awaiting a `to_thread` task does not see it as still running.
+struct Busy(Arc<Inner>);
+
+struct Running(Arc<Inner>);
+
+impl Busy {
+    fn new(inner: Arc<Inner>) -> Busy {
+        Busy(inner)
+    }
+
+    fn start(self) -> Running {
+        self.0.busy.fetch_add(1, Ordering::SeqCst);
+        Running(self.0)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.busy.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// An idle pool thread, as seen by submitters.
 struct Sleeper {
     thread: Thread,
@@ -133,7 +157,11 @@ impl Pool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        TaskBuilder::new().spawn_on(self, async move { f() })
+        let busy = Busy::new(self.inner.clone());
+        TaskBuilder::new().spawn_on(self, async move {
+            let _busy = busy.start();
+            f()
+        })
     }
 
     /// The number of live pool threads.
@@ -222,9 +250,7 @@ impl Inner {
         let me = Arc::new(Sleeper { thread: thread::current(), parked: AtomicBool::new(false) });
         loop {
             while let Ok(runnable) = self.queue.pop() {
-                self.busy.fetch_add(1, Ordering::SeqCst);
                 runnable.run();
-                self.busy.fetch_sub(1, Ordering::SeqCst);
             }
             if self.closed.load(Ordering::SeqCst) {
                 break;

@@ -120,3 +120,14 @@ fn shutdown_does_not_wait_for_a_closure_that_blocks_forever() {
     let late = block_on(pool.spawn(|| 3)).unwrap_err();
     assert!(late.is_cancelled(), "spawning after shutdown returns a cancelled task");
 }
+
+#[test]
+fn a_finished_closure_is_not_reported_as_running_at_shutdown() {
+    // The awaiter is woken as the closure's result is stored; a shutdown right after must not
+    // count the closure as still running.
+    for _ in 0..200 {
+        let pool = Pool::builder().build();
+        block_on(pool.spawn(|| ())).unwrap();
+        assert_eq!(pool.shutdown(), 0);
+    }
+}

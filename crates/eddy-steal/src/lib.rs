@@ -27,6 +27,7 @@
 //! ```
 
 mod executor;
+mod idle;
 mod registry;
 mod sync;
 mod worker;

@@ -50,8 +50,9 @@ use concurrent_queue::{ConcurrentQueue, PushError};
 use eddy_task::executor::with_current_executor;
 use eddy_task::{enter, Park, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn};
 
+use crate::idle::Idle;
 use crate::registry::Registry;
-use crate::sync::{fence, Arc, AtomicBool, AtomicUsize, Ordering};
+use crate::sync::{fence, Arc, AtomicBool, Ordering};
 
 /// Capacity of each worker's local queue.
 pub(crate) const LOCAL_CAPACITY: usize = if cfg!(loom) { 4 } else { 256 };
@@ -66,10 +67,8 @@ const MAX_LIFO_POLLS: u32 = 3;
 pub(crate) struct Shared {
     pub(crate) injector: ConcurrentQueue<Runnable>,
     pub(crate) workers: Box<[WorkerShared]>,
-    /// Indices of workers that may be asleep (see the module docs).
-    idle: ConcurrentQueue<usize>,
-    /// How many workers are looking for work to steal.
-    searching: AtomicUsize,
+    /// The sleep/wake protocol's state (see the module docs and the `idle` module).
+    idle: Idle,
     /// Set when shutdown begins: workers exit, spawns are refused.
     pub(crate) closed: AtomicBool,
     /// Set when shutdown is over: a late wake drops its task at once.
@@ -80,9 +79,6 @@ pub(crate) struct Shared {
 pub(crate) struct WorkerShared {
     queue: ConcurrentQueue<Runnable>,
     lifo: ConcurrentQueue<Runnable>,
-    sleeping: AtomicBool,
-    /// Whether the worker's index is on the `idle` queue.
-    on_idle_queue: AtomicBool,
     /// Unparks the worker; set by the worker thread when it starts.
     pub(crate) unpark: OnceLock<Waker>,
 }
@@ -95,13 +91,10 @@ impl Shared {
                 .map(|_| WorkerShared {
                     queue: ConcurrentQueue::bounded(LOCAL_CAPACITY),
                     lifo: ConcurrentQueue::bounded(1),
-                    sleeping: AtomicBool::new(false),
-                    on_idle_queue: AtomicBool::new(false),
                     unpark: OnceLock::new(),
                 })
                 .collect(),
-            idle: ConcurrentQueue::bounded(workers.max(1)),
-            searching: AtomicUsize::new(0),
+            idle: Idle::new(workers),
             closed: AtomicBool::new(false),
             dead: AtomicBool::new(false),
             registry: Registry::new((workers * 4).next_power_of_two()),
@@ -142,34 +135,22 @@ impl Shared {
 
     /// Makes sure some worker will look at newly queued work.
     pub(crate) fn notify(&self) {
-        fence(Ordering::SeqCst);
-        if self.searching.load(Ordering::SeqCst) == 0 {
-            self.wake_idle();
+        if let Some(index) = self.idle.notify() {
+            self.unpark(index);
         }
     }
 
-    /// Wakes one sleeping worker, if there is one; returns whether it did.
-    fn wake_idle(&self) -> bool {
-        while let Ok(index) = self.idle.pop() {
-            let worker = &self.workers[index];
-            worker.on_idle_queue.store(false, Ordering::SeqCst);
-            if worker.sleeping.swap(false, Ordering::SeqCst) {
-                if let Some(unpark) = worker.unpark.get() {
-                    unpark.wake_by_ref();
-                }
-                return true;
-            }
+    fn unpark(&self, index: usize) {
+        if let Some(unpark) = self.workers[index].unpark.get() {
+            unpark.wake_by_ref();
         }
-        false
     }
 
     /// Wakes every worker (shutdown).
     pub(crate) fn wake_all(&self) {
-        for worker in self.workers.iter() {
-            worker.sleeping.store(false, Ordering::SeqCst);
-            if let Some(unpark) = worker.unpark.get() {
-                unpark.wake_by_ref();
-            }
+        for index in 0..self.workers.len() {
+            self.idle.cancel(index);
+            self.unpark(index);
         }
     }
 
@@ -384,40 +365,37 @@ impl Worker {
             return true;
         }
         // Limit the searchers to half of the workers (at least one).
-        if 2 * self.shared.searching.load(Ordering::SeqCst) >= self.shared.workers.len().max(2) {
+        let searching = &self.shared.idle.searching;
+        if 2 * searching.load(Ordering::SeqCst) >= self.shared.workers.len().max(2) {
             return false;
         }
-        self.shared.searching.fetch_add(1, Ordering::SeqCst);
+        searching.fetch_add(1, Ordering::SeqCst);
         self.searching = true;
         true
     }
 
     fn stop_searching(&mut self) {
         self.searching = false;
-        if self.shared.searching.fetch_sub(1, Ordering::SeqCst) == 1 {
+        if self.shared.idle.searching.fetch_sub(1, Ordering::SeqCst) == 1 {
             // The last searcher found work: there may be more, so make sure someone looks.
             self.shared.notify();
         }
     }
 
     fn sleep(&mut self, park: &mut dyn Park) {
-        let me = &self.shared.workers[self.index];
-        me.sleeping.store(true, Ordering::SeqCst);
-        if !me.on_idle_queue.swap(true, Ordering::SeqCst) {
-            // Bounded by the number of workers, and each index is on it at most once.
-            let _ = self.shared.idle.push(self.index);
-        }
+        let idle = &self.shared.idle;
+        idle.announce(self.index);
         if self.searching {
             self.searching = false;
-            self.shared.searching.fetch_sub(1, Ordering::SeqCst);
+            idle.searching.fetch_sub(1, Ordering::SeqCst);
         }
         fence(Ordering::SeqCst);
         if self.shared.has_work() || self.shared.closed.load(Ordering::SeqCst) {
-            me.sleeping.store(false, Ordering::SeqCst);
+            idle.cancel(self.index);
             return;
         }
         park.park(None);
-        me.sleeping.store(false, Ordering::SeqCst);
+        idle.cancel(self.index);
     }
 
     fn random(&mut self) -> usize {

@@ -56,6 +56,9 @@ fn shutdown_with_tasks_pending_running_and_mid_wake() {
                 loop {
                     n += 1;
                     signal.reached(n).await;
+                    // The storm outpaces this loop, so `reached` is often ready at once; a future
+                    // that never returns `Pending` keeps its worker forever, so yield each round.
+                    eddy_task::yield_now().await;
                 }
             })
         };

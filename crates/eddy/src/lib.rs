@@ -9,9 +9,14 @@
 //! [`timeout`], the sockets of [`net`] and [`Async`] for any file descriptor all work inside
 //! [`run`].
 //!
+//! [`run`] starts the work-stealing runtime (one worker thread per core); [`run_local`] the
+//! single-threaded one, where [`spawn_local`] accepts `!Send` futures. [`to_thread`] runs
+//! blocking closures on a thread pool, and a [`Handle`] reaches a runtime from any thread.
+//!
 //! This crate is a facade over small crates that can also be used on their own: `eddy-task`
-//! (tasks and the executor contract), `eddy-local` (the single-threaded executor) and `eddy-io`
-//! (reactor, timers, sockets).
+//! (tasks and the executor contract), `eddy-local` (the single-threaded executor), `eddy-steal`
+//! (the work-stealing executor), `eddy-io` (reactor, timers, sockets) and `eddy-blocking` (the
+//! pool behind `to_thread`).
 //!
 //! # Examples
 //!

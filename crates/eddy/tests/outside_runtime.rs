@@ -3,11 +3,7 @@
 mod common;
 
 fn panic_message(result: std::thread::Result<()>) -> String {
-    let payload = result.expect_err("expected a panic");
-    match payload.downcast::<String>() {
-        Ok(s) => *s,
-        Err(payload) => payload.downcast_ref::<&str>().map(|s| s.to_string()).unwrap_or_default(),
-    }
+    common::panic_text(result.expect_err("expected a panic"))
 }
 
 #[test]

@@ -72,3 +72,11 @@ pub async fn yield_times(n: usize) {
         eddy::yield_now().await;
     }
 }
+
+/// The text of a panic payload (`panic!` gives a `&str` or a `String`).
+pub fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
+    match payload.downcast::<String>() {
+        Ok(s) => *s,
+        Err(payload) => payload.downcast_ref::<&str>().map(|s| s.to_string()).unwrap_or_default(),
+    }
+}
