@@ -1,4 +1,4 @@
-//! [`Executor`], its [`Builder`], and [`Handle`].
+//! [`Executor`] and its [`Builder`].
 //!
 //! # Shutdown
 //!
@@ -21,10 +21,10 @@ use std::sync::Arc as StdArc;
 use std::task::{Context as TaskContext, Poll};
 use std::thread::JoinHandle;
 
-use eddy_task::{enter, Builder as TaskBuilder, Park, Runnable, Scheduler, Spawn, Task, ThreadPark};
+use eddy_task::{enter, Builder as TaskBuilder, Park, Task, ThreadPark};
 
 use crate::sync::{Arc, Ordering};
-use crate::worker::{self, thread_hint, Context, Shared};
+use crate::worker::{self, Handle, Shared};
 
 type ParkFactory = StdArc<dyn Fn() -> Box<dyn Park> + Send + Sync>;
 type Hook = StdArc<dyn Fn() + Send + Sync>;
@@ -157,7 +157,7 @@ impl Executor {
 
     /// A handle that spawns onto this executor from any thread.
     pub fn handle(&self) -> Handle {
-        Handle { shared: self.shared.clone() }
+        Handle { shared: self.shared.clone(), worker: None }
     }
 
     /// The number of worker threads.
@@ -191,7 +191,7 @@ impl Executor {
     /// # std::io::Result::Ok(())
     /// ```
     pub fn block_on<T>(&self, park: &mut impl Park, future: impl Future<Output = T>) -> T {
-        let _enter = enter(Rc::new(Context { shared: self.shared.clone(), worker: None }));
+        let _enter = enter(Rc::new(self.handle()));
         let waker = park.waker();
         let mut cx = TaskContext::from_waker(&waker);
         let mut future = pin!(future);
@@ -220,7 +220,7 @@ impl Drop for Executor {
             // elsewhere; shutdown goes on regardless.
             let _ = thread.join();
         }
-        let _enter = enter(Rc::new(Context { shared: shared.clone(), worker: None }));
+        let _enter = enter(Rc::new(Handle { shared: shared.clone(), worker: None }));
         loop {
             let wakers = shared.registry.close();
             let mut progressed = !wakers.is_empty();
@@ -250,62 +250,5 @@ impl fmt::Debug for Executor {
             .field("live_tasks", &self.live_tasks())
             .field("closed", &self.shared.closed.load(Ordering::Relaxed))
             .finish()
-    }
-}
-
-/// Spawns onto an [`Executor`] from any thread; cheap to clone.
-///
-/// A handle does not keep the executor running: once the executor is dropped, spawning through
-/// the handle returns a task that is already cancelled.
-#[derive(Clone)]
-pub struct Handle {
-    shared: Arc<Shared>,
-}
-
-impl Handle {
-    /// Spawns a task on the executor.
-    #[track_caller]
-    pub fn spawn<F>(&self, future: F) -> Task<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        TaskBuilder::new().spawn_on(self, future)
-    }
-
-    /// Whether the executor has begun shutting down.
-    pub fn is_closed(&self) -> bool {
-        self.shared.closed.load(Ordering::Acquire)
-    }
-}
-
-impl Spawn for Handle {
-    fn scheduler(&self) -> Scheduler {
-        self.shared.clone()
-    }
-
-    fn is_local(&self) -> bool {
-        false
-    }
-
-    fn register(&self, task: &Runnable) -> Option<usize> {
-        if self.shared.closed.load(Ordering::Acquire) {
-            return None;
-        }
-        self.shared.registry.register(thread_hint(), task.waker())
-    }
-
-    fn unregister(&self, key: usize) {
-        self.shared.registry.unregister(key);
-    }
-
-    fn identity(&self) -> *const () {
-        Arc::as_ptr(&self.shared) as *const ()
-    }
-}
-
-impl fmt::Debug for Handle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Handle").field("closed", &self.is_closed()).finish()
     }
 }

@@ -32,4 +32,5 @@ mod registry;
 mod sync;
 mod worker;
 
-pub use executor::{Builder, Executor, Handle};
+pub use executor::{Builder, Executor};
+pub use worker::Handle;

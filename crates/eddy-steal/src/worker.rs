@@ -177,9 +177,9 @@ impl Schedule for Shared {
             return;
         }
         let worker = with_current_executor(|current| {
-            let context = current.and_then(|c| (c as &dyn std::any::Any).downcast_ref::<Context>())?;
-            if std::ptr::eq(Arc::as_ptr(&context.shared), self) {
-                context.worker
+            let handle = current.and_then(|c| (c as &dyn std::any::Any).downcast_ref::<Handle>())?;
+            if std::ptr::eq(Arc::as_ptr(&handle.shared), self) {
+                handle.worker
             } else {
                 None
             }
@@ -201,14 +201,37 @@ impl Schedule for Shared {
     }
 }
 
-/// The executor as seen from a thread that runs its code: a worker (`worker` is its index), or
-/// a thread in `block_on` (`worker` is `None`). Entered as the current executor there.
-pub(crate) struct Context {
+/// Spawns onto an [`Executor`](crate::Executor) from any thread; cheap to clone.
+///
+/// A handle does not keep the executor running: once the executor is dropped, spawning through
+/// the handle returns a task that is already cancelled. The executor also enters a handle as
+/// the current executor on each worker (with that worker's index, so that wakes there take the
+/// local path) and on a thread in `block_on`.
+#[derive(Clone)]
+pub struct Handle {
     pub(crate) shared: Arc<Shared>,
+    /// The worker this handle is entered on, if any.
     pub(crate) worker: Option<usize>,
 }
 
-impl Spawn for Context {
+impl Handle {
+    /// Spawns a task on the executor.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> eddy_task::Task<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        eddy_task::spawn_on(self, future)
+    }
+
+    /// Whether the executor has begun shutting down.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+    }
+}
+
+impl Spawn for Handle {
     fn scheduler(&self) -> Scheduler {
         self.shared.clone()
     }
@@ -231,6 +254,12 @@ impl Spawn for Context {
 
     fn identity(&self) -> *const () {
         Arc::as_ptr(&self.shared) as *const ()
+    }
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle").field("worker", &self.worker).field("closed", &self.is_closed()).finish()
     }
 }
 
@@ -257,7 +286,7 @@ struct Worker {
 
 /// The body of worker thread `index`: runs tasks until the executor closes.
 pub(crate) fn run(shared: Arc<Shared>, index: usize, mut park: Box<dyn Park>) {
-    let _enter = enter(Rc::new(Context { shared: shared.clone(), worker: Some(index) }));
+    let _enter = enter(Rc::new(Handle { shared: shared.clone(), worker: Some(index) }));
     let _ = shared.workers[index].unpark.set(park.waker());
     let mut worker = Worker {
         shared,

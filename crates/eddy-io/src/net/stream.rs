@@ -10,6 +10,23 @@ use std::task::{Context, Poll};
 use crate::reactor::Dir;
 use crate::Async;
 
+/// Waits until a non-blocking `connect` on `io` has finished, and reports how.
+///
+/// Writable (or an error) comes once the handshake ends. Until then, `getpeername` says
+/// `ENOTCONN` and `SO_ERROR` is clear: report `WouldBlock`, so that `write_with` waits for the
+/// event.
+pub(crate) async fn finish_connect<T: AsFd>(io: &Async<T>) -> io::Result<()> {
+    io.write_with(|s| match rustix::net::getpeername(s) {
+        Ok(_) => Ok(()),
+        Err(rustix::io::Errno::NOTCONN) => match rustix::net::sockopt::socket_error(s)? {
+            Ok(()) => Err(io::ErrorKind::WouldBlock.into()),
+            Err(errno) => Err(errno.into()),
+        },
+        Err(e) => Err(e.into()),
+    })
+    .await
+}
+
 /// Size of the read buffer that `AsyncBufRead` allocates on first use.
 const BUF_SIZE: usize = 8 * 1024;
 

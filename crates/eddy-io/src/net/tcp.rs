@@ -11,7 +11,7 @@ use futures_lite::Stream as FuturesStream;
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
 
 use super::addr::{context, resolve, ToSocketAddrs};
-use super::stream::{impl_stream_traits, Stream};
+use super::stream::{finish_connect, impl_stream_traits, Stream};
 use crate::Async;
 
 /// A TCP socket listening for connections (asyncio's `start_server`).
@@ -233,17 +233,7 @@ async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
         Err(e) => return Err(e.into()),
     }
     let io = Async::new_nonblocking(std::net::TcpStream::from(fd))?;
-    // Writable (or an error) once the handshake ends. Until then, `peer_addr` says `NotConnected`
-    // and `SO_ERROR` is clear: report `WouldBlock` so that `write_with` waits for the event.
-    io.write_with(|s| match s.peer_addr() {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotConnected => match rustix::net::sockopt::socket_error(s)? {
-            Ok(()) => Err(io::ErrorKind::WouldBlock.into()),
-            Err(errno) => Err(errno.into()),
-        },
-        Err(e) => Err(e),
-    })
-    .await?;
+    finish_connect(&io).await?;
     Ok(TcpStream { stream: Stream::new(io) })
 }
 

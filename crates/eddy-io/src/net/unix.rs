@@ -12,7 +12,7 @@ use futures_lite::Stream as FuturesStream;
 use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
 
 use super::addr::context;
-use super::stream::{impl_stream_traits, Stream};
+use super::stream::{finish_connect, impl_stream_traits, Stream};
 use crate::Async;
 
 /// A Unix-domain stream socket listening for connections.
@@ -205,15 +205,7 @@ async fn connect_unix(path: &Path) -> io::Result<UnixStream> {
         Err(e) => return Err(e.into()),
     }
     let io = Async::new_nonblocking(std_unix::UnixStream::from(fd))?;
-    io.write_with(|s| match s.peer_addr() {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotConnected => match rustix::net::sockopt::socket_error(s)? {
-            Ok(()) => Err(io::ErrorKind::WouldBlock.into()),
-            Err(errno) => Err(errno.into()),
-        },
-        Err(e) => Err(e),
-    })
-    .await?;
+    finish_connect(&io).await?;
     Ok(UnixStream { stream: Stream::new(io) })
 }
 
