@@ -8,7 +8,9 @@
 //!
 //! - A task woken or spawned **on a worker** goes to that worker's LIFO slot, so the task a
 //!   running task just woke (a message's receiver, a freshly spawned child) runs next, while its
-//!   data is hot in cache. The task it displaces goes to the back of the local queue.
+//!   data is hot in cache. The task it displaces goes to the back of the local queue. Either way
+//!   idle workers are notified: should the running task block its thread, the slot's task must
+//!   still be stolen (a slot nobody is told about would strand it).
 //! - A task that woke **itself** (`yield_now`) goes to the back of the local queue.
 //! - A task woken **elsewhere** (another thread, the main future) goes to the injector.
 //! - A full local queue moves half of itself to the injector.
@@ -112,7 +114,9 @@ impl Shared {
             return;
         }
         match self.workers[index].lifo.force_push(runnable) {
-            Ok(None) => {}
+            // An idle worker must hear of it too: if the task running here blocks its thread,
+            // the slot's task can only run if someone steals it.
+            Ok(None) => self.notify(),
             Ok(Some(displaced)) => self.push_local(index, displaced),
             Err(_) => unreachable!("the LIFO slot is never closed"),
         }
