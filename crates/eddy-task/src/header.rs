@@ -8,6 +8,8 @@
 //! - `id`, `name`, `location`: written at spawn, read-only afterwards, read from any thread.
 //! - `abort`: set by any thread through an [`AbortHandle`](crate::AbortHandle); read by the
 //!   thread that polls the task.
+//! - `cancel_requested`: set by any thread through the task's handle; read by
+//!   [`cancelled`](crate::cancelled) inside the task.
 //! - `key`: the executor's registry key, written once by the spawning thread before the task is
 //!   first scheduled (scheduling publishes it), read when the future is dropped.
 
@@ -28,6 +30,9 @@ pub(crate) struct Header {
     pub(crate) executor: usize,
     pub(crate) key: AtomicUsize,
     pub(crate) abort: AtomicBool,
+    /// Set by [`Task::request_cancel`](crate::Task::request_cancel): the task is asked to wind
+    /// down on its own (see [`cancelled`](crate::cancelled)); nothing is dropped.
+    pub(crate) cancel_requested: AtomicBool,
 }
 
 impl Header {

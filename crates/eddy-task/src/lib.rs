@@ -50,6 +50,6 @@ pub use executor::{current_executor, enter, EnterGuard, Runnable, Schedule, Sche
 pub use header::TaskInfo;
 pub use id::TaskId;
 pub use park::{Park, ThreadPark};
-pub use raw::current;
+pub use raw::{cancelled, current, Cancelled};
 pub use task::{AbortHandle, Task};
 pub use yield_now::{yield_now, YieldNow};

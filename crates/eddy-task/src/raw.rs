@@ -104,6 +104,49 @@ pub fn current() -> Option<TaskInfo> {
     unsafe { header.as_ref() }.map(Header::info)
 }
 
+/// Completes once cancellation of the running task has been requested (asyncio's
+/// `CancelledError`, delivered as a future you can await alongside your work).
+///
+/// A task asked to stop with [`Task::request_cancel`] or [`Task::cancel_with_grace`] keeps
+/// running; `cancelled()` lets it notice and run asynchronous cleanup (flush a buffer, say
+/// goodbye to a peer) before it returns. Outside a task it never completes.
+///
+/// ```
+/// # let ex = eddy_local::LocalExecutor::new();
+/// # futures_lite::future::block_on(ex.run(async {
+/// let task = ex.spawn(async {
+///     eddy_task::cancelled().await; // park until asked to stop...
+///     "cleaned up"                  // ...then finish on our own terms
+/// });
+/// task.request_cancel();
+/// assert_eq!(task.await.unwrap(), "cleaned up");
+/// # }));
+/// ```
+pub fn cancelled() -> Cancelled {
+    Cancelled { _private: () }
+}
+
+/// The future returned by [`cancelled`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct Cancelled {
+    _private: (),
+}
+
+impl Future for Cancelled {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        let header = CURRENT_TASK.with(Cell::get);
+        // SAFETY: as in `current`: non-null only while that task's poll is on this stack.
+        match unsafe { header.as_ref() } {
+            // The request wakes the task, so a poll follows any request: no waker to keep.
+            Some(header) if header.cancel_requested.load(Ordering::Acquire) => Poll::Ready(()),
+            _ => Poll::Pending,
+        }
+    }
+}
+
 /// Sets `CURRENT_TASK` for the duration of one poll.
 struct Polling(*const Header);
 
@@ -204,6 +247,7 @@ where
         executor: address(executor),
         key: AtomicUsize::new(UNREGISTERED),
         abort: AtomicBool::new(false),
+        cancel_requested: AtomicBool::new(false),
     };
     let owner = local.then(thread_token);
     let scheduler = executor.scheduler();
@@ -233,5 +277,45 @@ where
         // The executor is shutting down: dropping the runnable cancels the task.
         None => drop(runnable),
     }
+    task
+}
+
+/// A task that has already finished with `result`, with the id, name and location of `like`:
+/// what [`Task::poll_outcome`] leaves in place of a handle whose result it took.
+pub(crate) fn finished<T: 'static>(like: &Header, result: Result<T, JoinError>) -> Task<T> {
+    let header = Header {
+        id: like.id,
+        name: like.name.clone(),
+        location: like.location,
+        executor: 0,
+        key: AtomicUsize::new(UNREGISTERED),
+        abort: AtomicBool::new(false),
+        cancel_requested: AtomicBool::new(false),
+    };
+    // The future completes at its first poll, which happens right here, so it is never
+    // scheduled; a wake of the finished task does nothing.
+    let schedule = |runnable: async_task::Runnable<Header>| drop(runnable);
+    let outcome = match result {
+        Ok(value) => Outcome::Ready(value),
+        Err(err) => match err.try_into_panic() {
+            Ok(payload) => Outcome::Panicked(PanicSlot {
+                payload: Some(payload),
+                id: like.id,
+                name: like.name.clone(),
+                location: like.location,
+            }),
+            Err(_cancelled) => Outcome::Aborted,
+        },
+    };
+    // SAFETY: the future borrows nothing and is run at once on this thread, and the schedule
+    // function captures nothing; `Outcome<T>` need not be `Send` because the future is polled
+    // here, never elsewhere.
+    let (runnable, task) = unsafe {
+        async_task::Builder::new()
+            .metadata(header)
+            .spawn_unchecked(move |_: &Header| async move { outcome }, schedule)
+    };
+    let task = Task::new(task, &runnable);
+    runnable.run();
     task
 }

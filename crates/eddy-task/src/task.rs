@@ -90,6 +90,58 @@ impl<T> Task<T> {
         }
     }
 
+    /// Asks the task to wind down on its own: [`cancelled`](crate::cancelled) completes inside
+    /// it. Unlike [`abort`](Self::abort), nothing is dropped; the task decides when to return.
+    pub fn request_cancel(&self) {
+        self.header().cancel_requested.store(true, Ordering::Release);
+        self.waker.wake_by_ref();
+    }
+
+    /// Graceful cancellation: asks the task to stop (see [`request_cancel`](Self::request_cancel)),
+    /// gives it until `grace` completes to finish its cleanup, then cancels it for good (its
+    /// future is dropped). Returns the task's value if it finished with one in time.
+    ///
+    /// `grace` is any future, usually a timer: `task.cancel_with_grace(sleep(d))`; the `eddy`
+    /// facade offers it with a `Duration`.
+    pub async fn cancel_with_grace(mut self, grace: impl Future<Output = ()>) -> Option<T> {
+        self.request_cancel();
+        let mut grace = std::pin::pin!(grace);
+        let finished = std::future::poll_fn(|cx| {
+            if let Poll::Ready(result) = Pin::new(&mut self).poll(cx) {
+                return Poll::Ready(Some(result));
+            }
+            grace.as_mut().poll(cx).map(|()| None)
+        })
+        .await;
+        match finished {
+            Some(result) => result.ok(),
+            None => self.cancel().await,
+        }
+    }
+
+    /// Polls for the task's end without giving up the handle: when it has finished, calls
+    /// `inspect` on its result and returns what `inspect` returns; awaiting the handle later
+    /// still yields that result. This is what `wait` needs to sort tasks into done and pending.
+    pub fn poll_outcome<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        inspect: impl FnOnce(&Result<T, JoinError>) -> R,
+    ) -> Poll<R>
+    where
+        T: 'static,
+    {
+        let result = match Pin::new(&mut *self).poll(cx) {
+            Poll::Ready(result) => result,
+            Poll::Pending => return Poll::Pending,
+        };
+        let seen = inspect(&result);
+        // The handle has given its result away: hold it in a finished task of the same id.
+        let header = self.header();
+        let replacement = crate::raw::finished(header, result);
+        *self = replacement;
+        Poll::Ready(seen)
+    }
+
     /// Returns a handle that can abort the task from any thread.
     pub fn abort_handle(&self) -> AbortHandle {
         AbortHandle { header: self.header, waker: self.waker.clone() }
