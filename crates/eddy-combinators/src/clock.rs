@@ -14,6 +14,37 @@ pub trait Clock {
     fn sleep_until(&self, deadline: Instant) -> Self::Sleep;
 }
 
+/// The clock of a combinator built without one: it has no timers, so such a combinator offers no
+/// `timeout` (a compile error rather than a limit that never fires).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoClock;
+
+/// What a combinator needs from its clock to await a deadline: real clocks have timers;
+/// [`NoClock`] has none, and is never asked for one.
+pub trait MaybeClock {
+    /// The timer future.
+    type Sleep: Future<Output = ()>;
+
+    /// A timer for `deadline`, if this clock has timers.
+    fn timer(&self, deadline: Instant) -> Option<Self::Sleep>;
+}
+
+impl<C: Clock> MaybeClock for C {
+    type Sleep = C::Sleep;
+
+    fn timer(&self, deadline: Instant) -> Option<C::Sleep> {
+        Some(self.sleep_until(deadline))
+    }
+}
+
+impl MaybeClock for NoClock {
+    type Sleep = std::future::Pending<()>;
+
+    fn timer(&self, _deadline: Instant) -> Option<Self::Sleep> {
+        None
+    }
+}
+
 /// The error of a combinator whose time limit passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimedOut;

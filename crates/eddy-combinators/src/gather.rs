@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use futures_lite::Stream;
 
-use crate::clock::{Clock, TimedOut};
+use crate::clock::{Clock, NoClock, TimedOut};
 use crate::set::Set;
 
 type Boxed<F> = Pin<Box<F>>;
@@ -390,7 +390,17 @@ impl<F: Future> fmt::Debug for RaceOk<F> {
 /// assert_eq!(seen, [1, 2]);
 /// # });
 /// ```
-pub fn as_completed<I>(futures: I) -> AsCompleted<I::Item>
+pub fn as_completed<I>(futures: I) -> AsCompleted<I::Item, NoClock>
+where
+    I: IntoIterator,
+    I::Item: Future,
+{
+    as_completed_with_clock(futures, NoClock)
+}
+
+/// Like [`as_completed`], with `clock` for [`AsCompleted::timeout`]; the `eddy` facade's
+/// `as_completed` passes eddy's.
+pub fn as_completed_with_clock<I, C>(futures: I, clock: C) -> AsCompleted<I::Item, C>
 where
     I: IntoIterator,
     I::Item: Future,
@@ -399,25 +409,26 @@ where
     for future in futures {
         set.push(Box::pin(future));
     }
-    AsCompleted { set }
+    AsCompleted { set, clock }
 }
 
 /// The stream returned by [`as_completed`].
 #[must_use = "streams do nothing unless polled"]
-pub struct AsCompleted<F: Future> {
+pub struct AsCompleted<F: Future, C = NoClock> {
     set: Set<Boxed<F>>,
+    clock: C,
 }
 
-impl<F: Future> AsCompleted<F> {
+impl<F: Future, C: Clock> AsCompleted<F, C> {
     /// Gives up at `timeout` from now: the stream then yields one `Err(TimedOut)` and ends,
     /// dropping the futures that have not finished (asyncio's `as_completed(.., timeout=)`).
-    pub fn timeout<C: Clock>(self, timeout: Duration, clock: C) -> AsCompletedTimeout<F, C> {
-        let deadline = Instant::now() + timeout;
-        AsCompletedTimeout { inner: self, sleep: Some(Box::pin(clock.sleep_until(deadline))) }
+    pub fn timeout(self, timeout: Duration) -> AsCompletedTimeout<F, C> {
+        let sleep = Box::pin(self.clock.sleep_until(Instant::now() + timeout));
+        AsCompletedTimeout { inner: self, sleep: Some(sleep) }
     }
 }
 
-impl<F: Future> Stream for AsCompleted<F> {
+impl<F: Future, C: Unpin> Stream for AsCompleted<F, C> {
     type Item = F::Output;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<F::Output>> {
@@ -425,7 +436,7 @@ impl<F: Future> Stream for AsCompleted<F> {
     }
 }
 
-impl<F: Future> fmt::Debug for AsCompleted<F> {
+impl<F: Future, C> fmt::Debug for AsCompleted<F, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsCompleted").field("remaining", &self.set.remaining()).finish()
     }
@@ -434,11 +445,11 @@ impl<F: Future> fmt::Debug for AsCompleted<F> {
 /// The stream returned by [`AsCompleted::timeout`].
 #[must_use = "streams do nothing unless polled"]
 pub struct AsCompletedTimeout<F: Future, C: Clock> {
-    inner: AsCompleted<F>,
+    inner: AsCompleted<F, C>,
     sleep: Option<Pin<Box<C::Sleep>>>,
 }
 
-impl<F: Future, C: Clock> Stream for AsCompletedTimeout<F, C> {
+impl<F: Future, C: Clock + Unpin> Stream for AsCompletedTimeout<F, C> {
     type Item = Result<F::Output, TimedOut>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {

@@ -31,14 +31,14 @@ mod set;
 mod shield;
 mod wait;
 
-pub use clock::{Clock, TimedOut};
+pub use clock::{Clock, MaybeClock, NoClock, TimedOut};
 pub use gather::{
-    as_completed, gather, gather_limit, race, race_ok, try_gather, AsCompleted, AsCompletedTimeout, Gather,
-    GatherLimit, Race, RaceOk, TryGather, ZeroLimit,
+    as_completed, as_completed_with_clock, gather, gather_limit, race, race_ok, try_gather, AsCompleted,
+    AsCompletedTimeout, Gather, GatherLimit, Race, RaceOk, TryGather, ZeroLimit,
 };
 pub use group::{GroupError, TaskGroup};
 pub use shield::{shield, Shield};
-pub use wait::{wait, Failure, NoClock, ReturnWhen, Wait, WaitFuture};
+pub use wait::{wait, wait_with_clock, Failure, ReturnWhen, Wait, WaitFuture};
 
 #[doc(hidden)]
 pub mod __private {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use eddy_task::Task;
 
-use crate::clock::Clock;
+use crate::clock::{Clock, MaybeClock, NoClock};
 use crate::set::Set;
 
 /// When [`wait`] returns.
@@ -68,18 +68,6 @@ impl<T> Failure for Option<T> {}
 impl<T> Failure for Vec<T> {}
 impl<T: ?Sized> Failure for Box<T> {}
 
-/// A clock for [`wait`] without a timeout; it cannot be constructed.
-#[derive(Debug, Clone, Copy)]
-pub enum NoClock {}
-
-impl Clock for NoClock {
-    type Sleep = std::future::Pending<()>;
-
-    fn sleep_until(&self, _deadline: Instant) -> Self::Sleep {
-        match *self {}
-    }
-}
-
 /// Waits for tasks and returns `(done, pending)`, both in input order (asyncio's `wait`).
 ///
 /// It never cancels anything: the pending tasks are handed back, still running, and the done
@@ -100,40 +88,52 @@ pub fn wait<T, I>(tasks: I) -> Wait<T, NoClock>
 where
     I: IntoIterator<Item = Task<T>>,
 {
-    Wait { tasks: tasks.into_iter().collect(), when: ReturnWhen::AllCompleted, timeout: None }
+    wait_with_clock(tasks, NoClock)
+}
+
+/// Like [`wait`], with `clock` for [`Wait::timeout`]; the `eddy` facade's `wait` passes eddy's.
+pub fn wait_with_clock<T, I, C>(tasks: I, clock: C) -> Wait<T, C>
+where
+    I: IntoIterator<Item = Task<T>>,
+{
+    Wait { tasks: tasks.into_iter().collect(), when: ReturnWhen::AllCompleted, timeout: None, clock }
 }
 
 /// The builder returned by [`wait`]; await it to wait.
-pub struct Wait<T, C: Clock> {
+pub struct Wait<T, C> {
     tasks: Vec<Task<T>>,
     when: ReturnWhen,
-    timeout: Option<(Duration, C)>,
+    timeout: Option<Duration>,
+    clock: C,
 }
 
-impl<T, C: Clock> Wait<T, C> {
+impl<T, C> Wait<T, C> {
     /// Sets when to return.
     pub fn return_when(mut self, when: ReturnWhen) -> Wait<T, C> {
         self.when = when;
         self
     }
+}
 
-    /// Returns at the latest `timeout` from when it is first awaited, using `clock`'s timers.
-    pub fn timeout<D: Clock>(self, timeout: Duration, clock: D) -> Wait<T, D> {
-        Wait { tasks: self.tasks, when: self.when, timeout: Some((timeout, clock)) }
+impl<T, C: Clock> Wait<T, C> {
+    /// Returns at the latest `timeout` after it is first awaited, with what is done by then.
+    pub fn timeout(mut self, timeout: Duration) -> Wait<T, C> {
+        self.timeout = Some(timeout);
+        self
     }
 }
 
-impl<T, C: Clock> fmt::Debug for Wait<T, C> {
+impl<T, C> fmt::Debug for Wait<T, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Wait")
             .field("tasks", &self.tasks.len())
             .field("return_when", &self.when)
-            .field("timeout", &self.timeout.as_ref().map(|(d, _)| d))
+            .field("timeout", &self.timeout)
             .finish()
     }
 }
 
-impl<T: Failure + 'static, C: Clock> IntoFuture for Wait<T, C> {
+impl<T: Failure + 'static, C: MaybeClock> IntoFuture for Wait<T, C> {
     type Output = (Vec<Task<T>>, Vec<Task<T>>);
     type IntoFuture = WaitFuture<T, C>;
 
@@ -142,21 +142,21 @@ impl<T: Failure + 'static, C: Clock> IntoFuture for Wait<T, C> {
         for task in self.tasks {
             set.push(task);
         }
-        let sleep = self.timeout.map(|(d, clock)| Box::pin(clock.sleep_until(Instant::now() + d)));
+        let sleep = self.timeout.and_then(|d| self.clock.timer(Instant::now() + d)).map(Box::pin);
         WaitFuture { set, done: Vec::new(), when: self.when, sleep }
     }
 }
 
 /// The future of an awaited [`Wait`].
 #[must_use = "futures do nothing unless awaited"]
-pub struct WaitFuture<T, C: Clock> {
+pub struct WaitFuture<T, C: MaybeClock> {
     set: Set<Task<T>>,
     done: Vec<(usize, Task<T>)>,
     when: ReturnWhen,
     sleep: Option<Pin<Box<C::Sleep>>>,
 }
 
-impl<T, C: Clock> WaitFuture<T, C> {
+impl<T, C: MaybeClock> WaitFuture<T, C> {
     fn finish(&mut self) -> (Vec<Task<T>>, Vec<Task<T>>) {
         let mut done = std::mem::take(&mut self.done);
         done.sort_by_key(|(i, _)| *i);
@@ -165,7 +165,7 @@ impl<T, C: Clock> WaitFuture<T, C> {
     }
 }
 
-impl<T: Failure + 'static, C: Clock> Future for WaitFuture<T, C> {
+impl<T: Failure + 'static, C: MaybeClock> Future for WaitFuture<T, C> {
     type Output = (Vec<Task<T>>, Vec<Task<T>>);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -200,7 +200,7 @@ impl<T: Failure + 'static, C: Clock> Future for WaitFuture<T, C> {
     }
 }
 
-impl<T, C: Clock> fmt::Debug for WaitFuture<T, C> {
+impl<T, C: MaybeClock> fmt::Debug for WaitFuture<T, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WaitFuture")
             .field("done", &self.done.len())

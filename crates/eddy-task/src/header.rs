@@ -16,7 +16,8 @@
 use std::fmt;
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::Waker;
 
 use crate::TaskId;
 
@@ -33,11 +34,37 @@ pub(crate) struct Header {
     /// Set by [`Task::request_cancel`](crate::Task::request_cancel): the task is asked to wind
     /// down on its own (see [`cancelled`](crate::cancelled)); nothing is dropped.
     pub(crate) cancel_requested: AtomicBool,
+    /// The wakers of the [`cancelled`](crate::cancelled) futures waiting inside the task. A
+    /// combinator re-polls only the branches whose own waker fired, so waking the task alone
+    /// would not reach them.
+    pub(crate) cancel_wakers: Mutex<Vec<Waker>>,
 }
 
 impl Header {
     pub(crate) fn info(&self) -> TaskInfo {
         TaskInfo { id: self.id, name: self.name.clone(), location: self.location }
+    }
+
+    /// Marks cancellation as requested and wakes every `cancelled()` future waiting for it.
+    pub(crate) fn request_cancel(&self) {
+        self.cancel_requested.store(true, Ordering::Release);
+        let wakers = std::mem::take(&mut *self.cancel_wakers.lock().unwrap_or_else(PoisonError::into_inner));
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+
+    /// Registers `waker` to be woken by [`request_cancel`](Self::request_cancel); returns
+    /// whether cancellation was requested already.
+    pub(crate) fn wait_cancel(&self, waker: &Waker) -> bool {
+        let mut wakers = self.cancel_wakers.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.cancel_requested.load(Ordering::Acquire) {
+            return true;
+        }
+        if !wakers.iter().any(|w| w.will_wake(waker)) {
+            wakers.push(waker.clone());
+        }
+        false
     }
 
     pub(crate) fn abort_requested(&self) -> bool {

@@ -21,7 +21,7 @@ use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use async_task::WithInfo;
@@ -136,12 +136,11 @@ pub struct Cancelled {
 impl Future for Cancelled {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let header = CURRENT_TASK.with(Cell::get);
         // SAFETY: as in `current`: non-null only while that task's poll is on this stack.
         match unsafe { header.as_ref() } {
-            // The request wakes the task, so a poll follows any request: no waker to keep.
-            Some(header) if header.cancel_requested.load(Ordering::Acquire) => Poll::Ready(()),
+            Some(header) if header.wait_cancel(cx.waker()) => Poll::Ready(()),
             _ => Poll::Pending,
         }
     }
@@ -248,6 +247,7 @@ where
         key: AtomicUsize::new(UNREGISTERED),
         abort: AtomicBool::new(false),
         cancel_requested: AtomicBool::new(false),
+        cancel_wakers: Mutex::new(Vec::new()),
     };
     let owner = local.then(thread_token);
     let scheduler = executor.scheduler();
@@ -291,6 +291,7 @@ pub(crate) fn finished<T: 'static>(like: &Header, result: Result<T, JoinError>) 
         key: AtomicUsize::new(UNREGISTERED),
         abort: AtomicBool::new(false),
         cancel_requested: AtomicBool::new(false),
+        cancel_wakers: Mutex::new(Vec::new()),
     };
     // The future completes at its first poll, which happens right here, so it is never
     // scheduled; a wake of the finished task does nothing.

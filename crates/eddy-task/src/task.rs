@@ -93,24 +93,22 @@ impl<T> Task<T> {
     /// Asks the task to wind down on its own: [`cancelled`](crate::cancelled) completes inside
     /// it. Unlike [`abort`](Self::abort), nothing is dropped; the task decides when to return.
     pub fn request_cancel(&self) {
-        self.header().cancel_requested.store(true, Ordering::Release);
-        self.waker.wake_by_ref();
+        self.header().request_cancel();
     }
 
     /// Graceful cancellation: asks the task to stop (see [`request_cancel`](Self::request_cancel)),
     /// gives it until `grace` completes to finish its cleanup, then cancels it for good (its
     /// future is dropped). Returns the task's value if it finished with one in time.
     ///
-    /// `grace` is any future, usually a timer: `task.cancel_with_grace(sleep(d))`; the `eddy`
-    /// facade offers it with a `Duration`.
-    pub async fn cancel_with_grace(mut self, grace: impl Future<Output = ()>) -> Option<T> {
+    /// `grace` is any future, usually a timer: `task.cancel_with_grace(eddy::sleep(d)).await`.
+    pub async fn cancel_with_grace(mut self, grace: impl Future) -> Option<T> {
         self.request_cancel();
         let mut grace = std::pin::pin!(grace);
         let finished = std::future::poll_fn(|cx| {
             if let Poll::Ready(result) = Pin::new(&mut self).poll(cx) {
                 return Poll::Ready(Some(result));
             }
-            grace.as_mut().poll(cx).map(|()| None)
+            grace.as_mut().poll(cx).map(|_| None)
         })
         .await;
         match finished {

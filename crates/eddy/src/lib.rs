@@ -46,11 +46,19 @@
 //! | `asyncio.current_task()` | `eddy::task::current()` |
 //! | `asyncio.Runner` | `eddy::Runtime` |
 
+mod combinators;
 pub mod io;
 mod runtime;
+pub mod stream;
 pub mod task;
 pub mod time;
 
+pub use combinators::{as_completed, wait};
+#[doc(inline)]
+pub use eddy_combinators::{
+    gather, gather_limit, join, race, race_ok, shield, try_gather, try_join, Failure, GroupError, ReturnWhen,
+    TaskGroup, TimedOut, ZeroLimit,
+};
 #[doc(inline)]
 pub use eddy_io::net;
 #[doc(inline)]

@@ -12,4 +12,6 @@
 //! ```
 
 #[doc(inline)]
-pub use eddy_task::{current, yield_now, AbortHandle, Builder, JoinError, Task, TaskId, TaskInfo};
+pub use eddy_task::{
+    cancelled, current, yield_now, AbortHandle, Builder, Cancelled, JoinError, Task, TaskId, TaskInfo,
+};

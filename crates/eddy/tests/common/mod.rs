@@ -80,3 +80,56 @@ pub fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
         Err(payload) => payload.downcast_ref::<&str>().map(|s| s.to_string()).unwrap_or_default(),
     }
 }
+
+/// A future that completes with its value once the gate is opened, from any thread.
+#[derive(Clone, Default)]
+pub struct Gate(Arc<std::sync::Mutex<(bool, Option<std::task::Waker>)>>);
+
+impl Gate {
+    pub fn open(&self) {
+        let waker = {
+            let mut state = self.0.lock().unwrap();
+            state.0 = true;
+            state.1.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.0.lock().unwrap().0
+    }
+
+    /// Whether a future is parked on this gate.
+    pub fn has_waiter(&self) -> bool {
+        self.0.lock().unwrap().1.is_some()
+    }
+
+    pub async fn wait(&self) {
+        std::future::poll_fn(|cx| {
+            let mut state = self.0.lock().unwrap();
+            if state.0 {
+                std::task::Poll::Ready(())
+            } else {
+                state.1 = Some(cx.waker().clone());
+                std::task::Poll::Pending
+            }
+        })
+        .await
+    }
+}
+
+/// Opens `gates` in the order `order` gives, from a separate task, yielding between openings.
+/// It starts once a future is parked on every gate it opens, so that the opening order is the
+/// order in which those futures complete.
+pub fn open_in_order(gates: &[Gate], order: &[usize]) -> eddy::Task<()> {
+    let gates: Vec<Gate> = order.iter().map(|&i| gates[i].clone()).collect();
+    eddy::spawn(async move {
+        eventually("a future waits on every gate", || gates.iter().all(Gate::has_waiter)).await;
+        for gate in gates {
+            yield_times(2).await;
+            gate.open();
+        }
+    })
+}
