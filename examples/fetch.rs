@@ -1,7 +1,8 @@
 //! The headline demo: fetch URLs one after another, then all at once, and compare.
 //!
 //! asyncio tutorial: three URLs fetched sequentially take about the sum of their times; with
-//! `create_task` + `gather` they take about as long as the slowest one.
+//! `create_task` + `gather` they take about as long as the slowest one. A third run uses
+//! `gather_limit` to fetch at most two at a time (the "K at a time" pattern).
 //!
 //! ```text
 //! cargo run --release --example fetch                       # against a built-in local server
@@ -145,14 +146,20 @@ async fn main_async() -> io::Result<()> {
     let sequential = start.elapsed();
     println!("Sequential total: {:.2}s", sequential.as_secs_f64());
 
-    println!("\nConcurrent: one task per URL (started at {})", time_of_day());
+    println!("\nConcurrent: gather over one task per URL (started at {})", time_of_day());
     let start = Instant::now();
-    let tasks: Vec<_> = urls.iter().map(|url| eddy::spawn(fetch_and_report(url.clone(), start))).collect();
-    for task in tasks {
-        task.await.map_err(io::Error::from)?;
+    let tasks = urls.iter().map(|url| eddy::spawn(fetch_and_report(url.clone(), start)));
+    for result in eddy::gather(tasks).await {
+        result.map_err(io::Error::from)?;
     }
     let concurrent = start.elapsed();
     println!("Concurrent total: {:.2}s", concurrent.as_secs_f64());
+
+    println!("\nAt most 2 at a time: gather_limit (started at {})", time_of_day());
+    let start = Instant::now();
+    let fetches = urls.iter().map(|url| fetch_and_report(url.clone(), start));
+    eddy::gather_limit(2, fetches).await.map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    println!("Two at a time total: {:.2}s", start.elapsed().as_secs_f64());
 
     println!(
         "\n{} URLs: sequential {:.2}s, concurrent {:.2}s ({:.1}x faster)",

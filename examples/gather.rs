@@ -1,8 +1,8 @@
 //! Three coroutines run concurrently and their results come back in argument order.
 //!
-//! asyncio: `await asyncio.gather(count(), count(), count())` prints
-//! `One One One Two Two Two` in about 1 s. Here each is a task and the handles are awaited in
-//! order (the `gather` combinator arrives with eddy's combinators).
+//! asyncio: `await asyncio.gather(count(), count(), count())` prints `One One One Two Two Two`
+//! in about 1 s, and returns the results in argument order. In eddy: `eddy::join!` for a fixed
+//! set of futures, `eddy::gather` for any number.
 //!
 //! Run with `cargo run --release --example gather`.
 
@@ -23,13 +23,12 @@ async fn count(id: u32) -> u32 {
 
 async fn main_async() {
     let start = Instant::now();
-    let tasks: Vec<_> = (1..=3).map(|id| eddy::spawn(count(id))).collect();
-    let mut results = Vec::new();
-    for task in tasks {
-        results.push(task.await.expect("count failed"));
-    }
-    println!("Results in argument order: {results:?}");
-    println!("Executed in {:.2} seconds.", start.elapsed().as_secs_f64());
+    let (a, b, c) = eddy::join!(count(1), count(2), count(3));
+    println!("join!: ({a}, {b}, {c}) in {:.2} seconds.", start.elapsed().as_secs_f64());
+
+    let start = Instant::now();
+    let results = eddy::gather((1..=3).map(count)).await;
+    println!("gather: {results:?}, in argument order, in {:.2} seconds.", start.elapsed().as_secs_f64());
 }
 
 fn main() {

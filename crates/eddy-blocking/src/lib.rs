@@ -189,10 +189,12 @@ impl Pool {
         }
         let busy = inner.busy.load(Ordering::SeqCst);
         if busy > 0 {
-            eprintln!(
+            // One write for the whole line, so other threads' output cannot split it.
+            let line = format!(
                 "eddy: shutting down with {busy} blocking closure(s) still running in `to_thread`; \
-                 they are detached and their threads exit when they return"
+                 they are detached and their threads exit when they return\n"
             );
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
         }
         busy
     }

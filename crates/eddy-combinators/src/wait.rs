@@ -61,7 +61,10 @@ never_failure!(
     f32,
     f64,
     String,
-    &'static str
+    &'static str,
+    std::time::Instant,
+    std::time::Duration,
+    std::time::SystemTime
 );
 
 impl<T> Failure for Option<T> {}

@@ -59,12 +59,15 @@ impl PanicSlot {
 impl Drop for PanicSlot {
     fn drop(&mut self) {
         if let Some(payload) = &self.payload {
-            eprintln!(
-                "eddy: {} (spawned at {}) panicked and no one awaited it: {}",
+            // One write for the whole line, so that output of other threads (a panic message
+            // printed meanwhile) cannot land in the middle of it.
+            let line = format!(
+                "eddy: {} (spawned at {}) panicked and no one awaited it: {}\n",
                 Describe(self.id, self.name.as_deref()),
                 self.location,
                 panic_message(&**payload),
             );
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
         }
     }
 }

@@ -125,3 +125,8 @@ where
 #[doc = include_str!("../../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// The guide `docs/from-asyncio.md`, compiled and run as doc tests.
+#[doc = include_str!("../../../docs/from-asyncio.md")]
+#[cfg(doctest)]
+pub struct FromAsyncioDoctests;

@@ -56,8 +56,23 @@ fn child_unobserved_panics() {
     if std::env::var_os("EDDY_PANIC_CHILD").is_none() {
         return;
     }
+    // Note when the detached task has panicked: on a multi-threaded runtime it may not have run
+    // yet when the main future ends, and shutdown would then cancel it (no panic, no report).
+    // Once it has panicked, shutdown joins its worker, which finishes the task and reports.
+    static LOST_PANICKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.payload().downcast_ref::<&str>() == Some(&"lost") {
+            LOST_PANICKED.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        default_hook(info);
+    }));
     common::block_on(async {
         eddy::task::Builder::new().name("detached").spawn(async { panic!("lost") }).detach();
+        common::eventually("the detached task panicked", || {
+            LOST_PANICKED.load(std::sync::atomic::Ordering::SeqCst)
+        })
+        .await;
         let dropped = eddy::task::Builder::new().name("dropped").spawn(async { panic!("ignored") });
         common::eventually("the task has panicked", || dropped.is_finished()).await;
         drop(dropped); // finished with a panic that nobody looked at
@@ -77,10 +92,14 @@ fn unobserved_panic_is_reported_once() {
     assert!(output.status.success(), "child failed:\n{stderr}");
     let reports: Vec<_> = stderr.lines().filter(|l| l.contains(REPORT)).collect();
     assert_eq!(reports.len(), 2, "expected one report per unobserved panic:\n{stderr}");
-    assert!(reports
-        .iter()
-        .any(|l| l.contains("\"detached\"") && l.contains("lost") && l.contains("panic.rs")));
-    assert!(reports.iter().any(|l| l.contains("\"dropped\"") && l.contains("ignored")));
+    assert!(
+        reports.iter().any(|l| l.contains("\"detached\"") && l.contains("lost") && l.contains("panic.rs")),
+        "no report for the detached task:\n{stderr}"
+    );
+    assert!(
+        reports.iter().any(|l| l.contains("\"dropped\"") && l.contains("ignored")),
+        "no report for the dropped task:\n{stderr}"
+    );
     assert!(
         !stderr.lines().any(|l| l.contains(REPORT) && l.contains("seen")),
         "an awaited panic was reported"
