@@ -11,6 +11,8 @@
 //!   7. the loom models of eddy-steal's sleep/wake protocol (`--cfg loom`, own target dir);
 //!   8. every example built in release mode and run as a smoke test.
 //! - `cargo xtask test --quick` runs steps 1, 2 and 6: a fast check before a commit.
+//! - `cargo xtask bench [--filter NAME] [--json PATH] [--workers N]` runs the benchmark suite
+//!   (`bench/benches/suite.rs`) in release mode and prints its table.
 //!
 //! Each step streams its output; test counts from cargo's `test result:` lines are summed
 //! into a closing `N passed, N failed` line. The first failing step stops the run.
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["test"] => test(false),
         ["test", "--quick"] => test(true),
+        ["bench", rest @ ..] => bench(rest),
         ["help" | "--help" | "-h"] | [] => {
             print_help();
             return ExitCode::SUCCESS;
@@ -63,7 +66,9 @@ fn print_help() {
         "usage: cargo xtask <command>\n\n\
          commands:\n  \
          test           run the full test matrix (what CI runs)\n  \
-         test --quick   fmt, clippy and the workspace tests only"
+         test --quick   fmt, clippy and the workspace tests only\n  \
+         bench [--filter NAME] [--json PATH] [--workers N]\n                 \
+         eddy against tokio and smol, in release mode"
     );
 }
 
@@ -117,6 +122,16 @@ fn test(quick: bool) -> Result<(), String> {
     println!("\nxtask: matrix finished in {:.0?}; {} ignored", started.elapsed(), tally.ignored);
     println!("{} passed, {} failed", tally.passed, tally.failed);
     Ok(())
+}
+
+/// Runs the benchmark suite in release mode, passing `args` through.
+fn bench(args: &[&str]) -> Result<(), String> {
+    let root = project_root();
+    env::set_current_dir(&root).map_err(|e| format!("cannot enter {}: {e}", root.display()))?;
+    let mut cmd = cargo(["bench", "--locked", "-p", "eddy-bench", "--bench", "suite", "--"]);
+    cmd.args(args);
+    let mut tally = Tally::default();
+    run_limited(&mut tally, "benchmark suite", cmd, STEP_LIMIT)
 }
 
 /// Builds every example in release mode, then runs each with a time limit.

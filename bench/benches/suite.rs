@@ -1,0 +1,412 @@
+//! eddy against tokio and smol, side by side in one process (see ../shared/BENCH.md).
+//!
+//! Every runtime runs the same workload with the same completion signal (`async-channel`), so
+//! the figures differ only by the runtime. Rows report the median of several runs, the min–max
+//! spread, and the ratio eddy / best peer of the same family (multi-threaded or single-threaded).
+//!
+//! `cargo xtask bench [--filter NAME] [--json PATH]`.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What a workload needs from a runtime.
+trait Runtime {
+    const NAME: &'static str;
+    /// Runs `future` on the calling thread until done, running the runtime's tasks meanwhile.
+    fn block_on<F: Future>(&self, future: F) -> F::Output;
+    /// Spawns a detached task from inside the runtime (each runtime's own way of finding the
+    /// current runtime).
+    fn spawn<F: Future<Output = ()> + Send + 'static>(future: F);
+    /// Spawns a detached task from outside the runtime.
+    fn spawn_remote<F: Future<Output = ()> + Send + 'static>(&self, future: F);
+    /// Yields to the scheduler.
+    fn yield_now() -> impl Future<Output = ()> + Send;
+}
+
+// ---------------------------------------------------------------- eddy
+
+struct EddyRt(eddy::Runtime);
+
+impl EddyRt {
+    fn steal(workers: usize) -> EddyRt {
+        EddyRt(eddy::Runtime::builder().work_stealing(workers).build().unwrap())
+    }
+    fn local() -> EddyRt {
+        EddyRt(eddy::Runtime::builder().local().build().unwrap())
+    }
+}
+
+impl Runtime for EddyRt {
+    const NAME: &'static str = "eddy";
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.0.block_on(future)
+    }
+    fn spawn<F: Future<Output = ()> + Send + 'static>(future: F) {
+        eddy::spawn(future).detach();
+    }
+    fn spawn_remote<F: Future<Output = ()> + Send + 'static>(&self, future: F) {
+        self.0.handle().spawn(future).detach();
+    }
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        eddy::yield_now()
+    }
+}
+
+// ---------------------------------------------------------------- tokio
+
+struct TokioRt(tokio::runtime::Runtime);
+
+impl TokioRt {
+    fn multi(workers: usize) -> TokioRt {
+        TokioRt(
+            tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build().unwrap(),
+        )
+    }
+    fn current() -> TokioRt {
+        TokioRt(tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap())
+    }
+}
+
+impl Runtime for TokioRt {
+    const NAME: &'static str = "tokio";
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.0.block_on(future)
+    }
+    fn spawn<F: Future<Output = ()> + Send + 'static>(future: F) {
+        drop(tokio::spawn(future));
+    }
+    fn spawn_remote<F: Future<Output = ()> + Send + 'static>(&self, future: F) {
+        drop(self.0.spawn(future));
+    }
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        tokio::task::yield_now()
+    }
+}
+
+// ---------------------------------------------------------------- smol (async-executor + async-io)
+
+thread_local! {
+    static SMOL_MT: RefCell<Option<Arc<async_executor::Executor<'static>>>> = const { RefCell::new(None) };
+    static SMOL_LOCAL: RefCell<Option<Rc<async_executor::LocalExecutor<'static>>>> = const { RefCell::new(None) };
+}
+
+struct SmolMt {
+    ex: Arc<async_executor::Executor<'static>>,
+    stop: Option<async_channel::Sender<()>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl SmolMt {
+    fn new(workers: usize) -> SmolMt {
+        let ex = Arc::new(async_executor::Executor::new());
+        let (stop, stopped) = async_channel::bounded::<()>(1);
+        let threads = (0..workers)
+            .map(|_| {
+                let (ex, stopped) = (ex.clone(), stopped.clone());
+                std::thread::spawn(move || {
+                    SMOL_MT.with(|c| *c.borrow_mut() = Some(ex.clone()));
+                    async_io::block_on(ex.run(stopped.recv())).ok();
+                })
+            })
+            .collect();
+        SmolMt { ex, stop: Some(stop), threads }
+    }
+}
+
+impl Drop for SmolMt {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        for thread in self.threads.drain(..) {
+            thread.join().unwrap();
+        }
+    }
+}
+
+impl Runtime for SmolMt {
+    const NAME: &'static str = "smol";
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        SMOL_MT.with(|c| *c.borrow_mut() = Some(self.ex.clone()));
+        let out = async_io::block_on(self.ex.run(future));
+        SMOL_MT.with(|c| c.borrow_mut().take());
+        out
+    }
+    fn spawn<F: Future<Output = ()> + Send + 'static>(future: F) {
+        SMOL_MT.with(|c| c.borrow().as_ref().expect("inside smol-mt").spawn(future).detach());
+    }
+    fn spawn_remote<F: Future<Output = ()> + Send + 'static>(&self, future: F) {
+        self.ex.spawn(future).detach();
+    }
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        futures_lite::future::yield_now()
+    }
+}
+
+struct SmolLocal(Rc<async_executor::LocalExecutor<'static>>);
+
+impl Runtime for SmolLocal {
+    const NAME: &'static str = "smol";
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        SMOL_LOCAL.with(|c| *c.borrow_mut() = Some(self.0.clone()));
+        let out = async_io::block_on(self.0.run(future));
+        SMOL_LOCAL.with(|c| c.borrow_mut().take());
+        out
+    }
+    fn spawn<F: Future<Output = ()> + Send + 'static>(future: F) {
+        SMOL_LOCAL.with(|c| c.borrow().as_ref().expect("inside smol-local").spawn(future).detach());
+    }
+    fn spawn_remote<F: Future<Output = ()> + Send + 'static>(&self, future: F) {
+        self.0.spawn(future).detach();
+    }
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        futures_lite::future::yield_now()
+    }
+}
+
+// ---------------------------------------------------------------- workloads
+
+const SPAWN_MANY: usize = 10_000;
+const YIELD_TASKS: usize = 200;
+const YIELDS: usize = 1_000;
+const PING_PONGS: usize = 1_000;
+const CHAIN: usize = 1_000;
+
+fn spawn_many_local<R: Runtime>(rt: &R) -> Duration {
+    let (tx, rx) = async_channel::bounded::<()>(1);
+    let left = Arc::new(AtomicUsize::new(SPAWN_MANY));
+    let start = Instant::now();
+    rt.block_on(async {
+        for _ in 0..SPAWN_MANY {
+            let (tx, left) = (tx.clone(), left.clone());
+            R::spawn(async move {
+                if left.fetch_sub(1, Ordering::Relaxed) == 1 {
+                    tx.try_send(()).unwrap();
+                }
+            });
+        }
+        rx.recv().await.unwrap();
+    });
+    start.elapsed()
+}
+
+fn spawn_many_remote<R: Runtime>(rt: &R) -> Duration {
+    let (tx, rx) = async_channel::bounded::<()>(1);
+    let left = Arc::new(AtomicUsize::new(SPAWN_MANY));
+    let start = Instant::now();
+    for _ in 0..SPAWN_MANY {
+        let (tx, left) = (tx.clone(), left.clone());
+        rt.spawn_remote(async move {
+            if left.fetch_sub(1, Ordering::Relaxed) == 1 {
+                tx.try_send(()).unwrap();
+            }
+        });
+    }
+    rt.block_on(async { rx.recv().await.unwrap() });
+    start.elapsed()
+}
+
+fn yield_many<R: Runtime>(rt: &R) -> Duration {
+    let (tx, rx) = async_channel::bounded::<()>(YIELD_TASKS);
+    let start = Instant::now();
+    rt.block_on(async {
+        for _ in 0..YIELD_TASKS {
+            let tx = tx.clone();
+            R::spawn(async move {
+                for _ in 0..YIELDS {
+                    R::yield_now().await;
+                }
+                tx.send(()).await.unwrap();
+            });
+        }
+        for _ in 0..YIELD_TASKS {
+            rx.recv().await.unwrap();
+        }
+    });
+    start.elapsed()
+}
+
+fn ping_pong<R: Runtime>(rt: &R) -> Duration {
+    let (done_tx, done_rx) = async_channel::bounded::<()>(1);
+    let left = Arc::new(AtomicUsize::new(PING_PONGS));
+    let start = Instant::now();
+    rt.block_on(async {
+        for _ in 0..PING_PONGS {
+            let (done_tx, left) = (done_tx.clone(), left.clone());
+            R::spawn(async move {
+                let (ping_tx, ping_rx) = async_channel::bounded::<()>(1);
+                let (pong_tx, pong_rx) = async_channel::bounded::<()>(1);
+                R::spawn(async move {
+                    ping_rx.recv().await.unwrap();
+                    pong_tx.send(()).await.unwrap();
+                });
+                ping_tx.send(()).await.unwrap();
+                pong_rx.recv().await.unwrap();
+                if left.fetch_sub(1, Ordering::Relaxed) == 1 {
+                    done_tx.try_send(()).unwrap();
+                }
+            });
+        }
+        done_rx.recv().await.unwrap();
+    });
+    start.elapsed()
+}
+
+fn chain<R: Runtime>(n: usize, done: async_channel::Sender<()>) {
+    if n == 0 {
+        done.try_send(()).unwrap();
+    } else {
+        R::spawn(async move { chain::<R>(n - 1, done) });
+    }
+}
+
+fn chained_spawn<R: Runtime>(rt: &R) -> Duration {
+    let (tx, rx) = async_channel::bounded::<()>(1);
+    let start = Instant::now();
+    rt.block_on(async {
+        R::spawn(async move { chain::<R>(CHAIN, tx) });
+        rx.recv().await.unwrap();
+    });
+    start.elapsed()
+}
+
+// ---------------------------------------------------------------- harness
+
+const RUNS: usize = 15;
+const WARMUP: usize = 3;
+
+struct Figure {
+    median: Duration,
+    min: Duration,
+    max: Duration,
+}
+
+fn measure(mut run: impl FnMut() -> Duration) -> Figure {
+    for _ in 0..WARMUP {
+        run();
+    }
+    let mut times: Vec<Duration> = (0..RUNS).map(|_| run()).collect();
+    times.sort();
+    Figure { median: times[RUNS / 2], min: times[0], max: times[RUNS - 1] }
+}
+
+struct Row {
+    workload: &'static str,
+    family: &'static str,
+    cells: Vec<(&'static str, Figure)>,
+}
+
+type Workload<R> = fn(&R) -> Duration;
+
+/// A workload by name, instantiated for each of the three runtimes of a family.
+type Entry<E, T, S> = (&'static str, Workload<E>, Workload<T>, Workload<S>);
+
+/// Measures `workloads` on the runtimes of one family (eddy, tokio, smol).
+fn family<E: Runtime, T: Runtime, S: Runtime>(
+    (name, label): (&'static str, &'static str),
+    filter: &Option<String>,
+    (eddy, tokio, smol): (&E, &T, &S),
+    rows: &mut Vec<Row>,
+    workloads: &[Entry<E, T, S>],
+) {
+    for &(workload, on_eddy, on_tokio, on_smol) in workloads {
+        if filter.as_ref().is_some_and(|f| !workload.contains(f.as_str())) {
+            continue;
+        }
+        let cells = vec![
+            (E::NAME, measure(|| on_eddy(eddy))),
+            (T::NAME, measure(|| on_tokio(tokio))),
+            (S::NAME, measure(|| on_smol(smol))),
+        ];
+        eprintln!("measured {workload} ({name})");
+        rows.push(Row { workload, family: label, cells });
+    }
+}
+
+macro_rules! workloads {
+    ($e:ty, $t:ty, $s:ty; $($name:ident),*) => {
+        &[$((stringify!($name), $name::<$e> as Workload<$e>, $name::<$t> as Workload<$t>, $name::<$s> as Workload<$s>)),*]
+    };
+}
+
+fn micros(d: Duration) -> String {
+    format!("{:.0}", d.as_secs_f64() * 1e6)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut filter = None;
+    let mut json = None;
+    let mut workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--filter" => filter = it.next().cloned(),
+            "--json" => json = it.next().cloned(),
+            "--workers" => workers = it.next().and_then(|w| w.parse().ok()).unwrap_or(workers),
+            "--bench" => {}
+            other => eprintln!("ignoring argument {other:?}"),
+        }
+    }
+
+    let mut rows = Vec::new();
+    {
+        let (eddy, tokio, smol) = (EddyRt::steal(workers), TokioRt::multi(workers), SmolMt::new(workers));
+        family(
+            ("multi-threaded", "mt"),
+            &filter,
+            (&eddy, &tokio, &smol),
+            &mut rows,
+            workloads!(EddyRt, TokioRt, SmolMt; spawn_many_local, spawn_many_remote, yield_many, ping_pong, chained_spawn),
+        );
+    }
+    {
+        let (eddy, tokio, smol) =
+            (EddyRt::local(), TokioRt::current(), SmolLocal(Rc::new(async_executor::LocalExecutor::new())));
+        family(
+            ("single-threaded", "st"),
+            &filter,
+            (&eddy, &tokio, &smol),
+            &mut rows,
+            workloads!(EddyRt, TokioRt, SmolLocal; spawn_many_local, yield_many, ping_pong, chained_spawn),
+        );
+    }
+
+    println!("\nW = {workers} workers for the multi-threaded rows; {RUNS} runs after {WARMUP} warm-ups; median µs [min–max]\n");
+    println!("| workload | family | eddy | tokio | smol | eddy / best peer |");
+    println!("|---|---|---|---|---|---|");
+    let mut json_rows = Vec::new();
+    for row in &rows {
+        let cell = |i: usize| {
+            let f = &row.cells[i].1;
+            format!("{} [{}–{}]", micros(f.median), micros(f.min), micros(f.max))
+        };
+        let eddy = row.cells[0].1.median.as_secs_f64();
+        let best_peer = row.cells[1].1.median.min(row.cells[2].1.median).as_secs_f64();
+        let ratio = eddy / best_peer;
+        println!(
+            "| {} | {} | {} | {} | {} | {:.2}× |",
+            row.workload,
+            row.family,
+            cell(0),
+            cell(1),
+            cell(2),
+            ratio
+        );
+        json_rows.push(format!(
+            "{{\"workload\":\"{}\",\"family\":\"{}\",\"eddy_us\":{},\"tokio_us\":{},\"smol_us\":{},\"ratio\":{:.4}}}",
+            row.workload,
+            row.family,
+            micros(row.cells[0].1.median),
+            micros(row.cells[1].1.median),
+            micros(row.cells[2].1.median),
+            ratio
+        ));
+    }
+    if let Some(path) = json {
+        std::fs::write(&path, format!("[{}]\n", json_rows.join(","))).expect("write the JSON file");
+        eprintln!("wrote {path}");
+    }
+}
