@@ -17,6 +17,19 @@ fn poll_boxed<F: Future>(future: &mut Boxed<F>, cx: &mut Context<'_>) -> Poll<F:
     future.as_mut().poll(cx)
 }
 
+/// Boxes every future into a new set.
+fn boxed_set<I>(futures: I) -> Set<Boxed<I::Item>>
+where
+    I: IntoIterator,
+    I::Item: Future,
+{
+    let mut set = Set::new();
+    for future in futures {
+        set.push(Box::pin(future));
+    }
+    set
+}
+
 /// Runs all the futures concurrently and returns their outputs in input order
 /// (asyncio's `gather`). An empty input gives an empty `Vec` at once.
 ///
@@ -31,12 +44,8 @@ where
     I: IntoIterator,
     I::Item: Future,
 {
-    let mut set = Set::new();
-    let mut outputs = Vec::new();
-    for future in futures {
-        set.push(Box::pin(future));
-        outputs.push(None);
-    }
+    let set = boxed_set(futures);
+    let outputs = (0..set.remaining()).map(|_| None).collect();
     Gather { set, outputs }
 }
 
@@ -95,12 +104,8 @@ where
     I: IntoIterator,
     I::Item: Future<Output = Result<T, E>>,
 {
-    let mut set = Set::new();
-    let mut outputs = Vec::new();
-    for future in futures {
-        set.push(Box::pin(future));
-        outputs.push(None);
-    }
+    let set = boxed_set(futures);
+    let outputs = (0..set.remaining()).map(|_| None).collect();
     TryGather { set, outputs }
 }
 
@@ -283,10 +288,7 @@ where
     I: IntoIterator,
     I::Item: Future,
 {
-    let mut set = Set::new();
-    for future in futures {
-        set.push(Box::pin(future));
-    }
+    let set = boxed_set(futures);
     assert!(set.remaining() > 0, "`race` needs at least one future: with none, it could never finish");
     Race { set }
 }
@@ -331,10 +333,7 @@ where
     I: IntoIterator,
     I::Item: Future<Output = Result<T, E>>,
 {
-    let mut set = Set::new();
-    for future in futures {
-        set.push(Box::pin(future));
-    }
+    let set = boxed_set(futures);
     assert!(set.remaining() > 0, "`race_ok` needs at least one future: with none, it has nothing to return");
     RaceOk { set }
 }
@@ -405,11 +404,7 @@ where
     I: IntoIterator,
     I::Item: Future,
 {
-    let mut set = Set::new();
-    for future in futures {
-        set.push(Box::pin(future));
-    }
-    AsCompleted { set, clock }
+    AsCompleted { set: boxed_set(futures), clock }
 }
 
 /// The stream returned by [`as_completed`].
