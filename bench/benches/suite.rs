@@ -272,9 +272,102 @@ fn chained_spawn<R: Runtime>(rt: &R) -> Duration {
     start.elapsed()
 }
 
+// ---------------------------------------------------------------- queues (issue 7)
+//
+// 4 producers × 10,000 items through a bounded queue of 64 to 1 consumer (the `block_on`
+// future). The three queues run on the same host runtime, so a row compares queues only; the
+// rows repeat that on each runtime, since eddy's queue must work (and be fast) on any of them.
+
+const PRODUCERS: u64 = 4;
+const ITEMS: u64 = 10_000;
+const QUEUE_CAP: usize = 64;
+const ITEMS_SUM: u64 = PRODUCERS * (ITEMS * (ITEMS - 1) / 2);
+
+fn queue_eddy<R: Runtime>(rt: &R) -> Duration {
+    let queue = Arc::new(eddy::queue::Queue::new(QUEUE_CAP));
+    let start = Instant::now();
+    rt.block_on(async {
+        for _ in 0..PRODUCERS {
+            let queue = queue.clone();
+            R::spawn(async move {
+                for i in 0..ITEMS {
+                    queue.put(i).await.unwrap();
+                }
+            });
+        }
+        let mut sum = 0;
+        for _ in 0..PRODUCERS * ITEMS {
+            sum += queue.get().await.unwrap();
+        }
+        assert_eq!(sum, ITEMS_SUM);
+    });
+    start.elapsed()
+}
+
+fn queue_tokio_mpsc<R: Runtime>(rt: &R) -> Duration {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(QUEUE_CAP);
+    let start = Instant::now();
+    rt.block_on(async {
+        for _ in 0..PRODUCERS {
+            let tx = tx.clone();
+            R::spawn(async move {
+                for i in 0..ITEMS {
+                    tx.send(i).await.unwrap();
+                }
+            });
+        }
+        let mut sum = 0;
+        for _ in 0..PRODUCERS * ITEMS {
+            sum += rx.recv().await.unwrap();
+        }
+        assert_eq!(sum, ITEMS_SUM);
+    });
+    start.elapsed()
+}
+
+fn queue_async_channel<R: Runtime>(rt: &R) -> Duration {
+    let (tx, rx) = async_channel::bounded(QUEUE_CAP);
+    let start = Instant::now();
+    rt.block_on(async {
+        for _ in 0..PRODUCERS {
+            let tx = tx.clone();
+            R::spawn(async move {
+                for i in 0..ITEMS {
+                    tx.send(i).await.unwrap();
+                }
+            });
+        }
+        let mut sum = 0;
+        for _ in 0..PRODUCERS * ITEMS {
+            sum += rx.recv().await.unwrap();
+        }
+        assert_eq!(sum, ITEMS_SUM);
+    });
+    start.elapsed()
+}
+
+/// The queue row on one host runtime: eddy's `Queue`, tokio's mpsc, async-channel.
+fn queues<R: Runtime>(host: &'static str, rt: &R, filter: &Option<String>, rows: &mut Vec<Row>) {
+    if filter.as_ref().is_some_and(|f| !"queue_mpsc".contains(f.as_str())) {
+        return;
+    }
+    let figures =
+        measure(&mut [&mut || queue_eddy(rt), &mut || queue_tokio_mpsc(rt), &mut || queue_async_channel(rt)]);
+    let cells = ["eddy Queue", "tokio mpsc", "async-channel"].into_iter().zip(figures).collect();
+    eprintln!("measured queue_mpsc (on {host})");
+    rows.push(Row { workload: "queue_mpsc", family: host, cells });
+}
+
 // ---------------------------------------------------------------- harness
 
+/// Runs per cell unless `--runs N` says otherwise.
 const RUNS: usize = 15;
+
+static RUNS_SET: AtomicUsize = AtomicUsize::new(RUNS);
+
+fn runs() -> usize {
+    RUNS_SET.load(Ordering::Relaxed)
+}
 const WARMUP: usize = 3;
 
 struct Figure {
@@ -283,13 +376,29 @@ struct Figure {
     max: Duration,
 }
 
-fn measure(mut run: impl FnMut() -> Duration) -> Figure {
+/// Measures several cells of one row. Runs are interleaved (one run of each cell in turn), so a
+/// machine that drifts — a runtime's threads still spinning down, the CPU clocking up — affects
+/// every cell alike instead of whichever is measured first.
+fn measure(cells: &mut [&mut dyn FnMut() -> Duration]) -> Vec<Figure> {
     for _ in 0..WARMUP {
-        run();
+        for run in cells.iter_mut() {
+            run();
+        }
     }
-    let mut times: Vec<Duration> = (0..RUNS).map(|_| run()).collect();
-    times.sort();
-    Figure { median: times[RUNS / 2], min: times[0], max: times[RUNS - 1] }
+    let runs = runs();
+    let mut times = vec![Vec::with_capacity(runs); cells.len()];
+    for _ in 0..runs {
+        for (run, times) in cells.iter_mut().zip(&mut times) {
+            times.push(run());
+        }
+    }
+    times
+        .into_iter()
+        .map(|mut times| {
+            times.sort();
+            Figure { median: times[runs / 2], min: times[0], max: times[runs - 1] }
+        })
+        .collect()
 }
 
 struct Row {
@@ -315,11 +424,8 @@ fn family<E: Runtime, T: Runtime, S: Runtime>(
         if filter.as_ref().is_some_and(|f| !workload.contains(f.as_str())) {
             continue;
         }
-        let cells = vec![
-            (E::NAME, measure(|| on_eddy(eddy))),
-            (T::NAME, measure(|| on_tokio(tokio))),
-            (S::NAME, measure(|| on_smol(smol))),
-        ];
+        let figures = measure(&mut [&mut || on_eddy(eddy), &mut || on_tokio(tokio), &mut || on_smol(smol)]);
+        let cells = [E::NAME, T::NAME, S::NAME].into_iter().zip(figures).collect();
         eprintln!("measured {workload} ({name})");
         rows.push(Row { workload, family: label, cells });
     }
@@ -346,14 +452,22 @@ fn main() {
             "--filter" => filter = it.next().cloned(),
             "--json" => json = it.next().cloned(),
             "--workers" => workers = it.next().and_then(|w| w.parse().ok()).unwrap_or(workers),
+            "--runs" => {
+                let runs = it.next().and_then(|r| r.parse().ok()).filter(|&r| r > 0).unwrap_or(RUNS);
+                RUNS_SET.store(runs, Ordering::Relaxed);
+            }
             "--bench" => {}
             other => eprintln!("ignoring argument {other:?}"),
         }
     }
 
     let mut rows = Vec::new();
+    let mut queue_rows = Vec::new();
     {
         let (eddy, tokio, smol) = (EddyRt::steal(workers), TokioRt::multi(workers), SmolMt::new(workers));
+        queues("eddy mt", &eddy, &filter, &mut queue_rows);
+        queues("tokio mt", &tokio, &filter, &mut queue_rows);
+        queues("smol mt", &smol, &filter, &mut queue_rows);
         family(
             ("multi-threaded", "mt"),
             &filter,
@@ -372,9 +486,10 @@ fn main() {
             &mut rows,
             workloads!(EddyRt, TokioRt, SmolLocal; spawn_many_local, yield_many, ping_pong, chained_spawn),
         );
+        queues("eddy st", &eddy, &filter, &mut queue_rows);
     }
 
-    println!("\nW = {workers} workers for the multi-threaded rows; {RUNS} runs after {WARMUP} warm-ups; median µs [min–max]\n");
+    println!("\nW = {workers} workers for the multi-threaded rows; {} runs after {WARMUP} warm-ups; median µs [min–max]\n", runs());
     println!("| workload | family | eddy | tokio | smol | eddy / best peer |");
     println!("|---|---|---|---|---|---|");
     let mut json_rows = Vec::new();
@@ -397,6 +512,37 @@ fn main() {
         );
         json_rows.push(format!(
             "{{\"workload\":\"{}\",\"family\":\"{}\",\"eddy_us\":{},\"tokio_us\":{},\"smol_us\":{},\"ratio\":{:.4}}}",
+            row.workload,
+            row.family,
+            micros(row.cells[0].1.median),
+            micros(row.cells[1].1.median),
+            micros(row.cells[2].1.median),
+            ratio
+        ));
+    }
+    if !queue_rows.is_empty() {
+        println!("\nQueues: {PRODUCERS} producers × {ITEMS} items, bounded {QUEUE_CAP}, 1 consumer; all three on the host runtime\n");
+        println!("| workload | host runtime | eddy Queue | tokio mpsc | async-channel | eddy / best |");
+        println!("|---|---|---|---|---|---|");
+    }
+    for row in &queue_rows {
+        let cell = |i: usize| {
+            let f = &row.cells[i].1;
+            format!("{} [{}–{}]", micros(f.median), micros(f.min), micros(f.max))
+        };
+        let ratio = row.cells[0].1.median.as_secs_f64()
+            / row.cells[1].1.median.min(row.cells[2].1.median).as_secs_f64();
+        println!(
+            "| {} | {} | {} | {} | {} | {:.2}× |",
+            row.workload,
+            row.family,
+            cell(0),
+            cell(1),
+            cell(2),
+            ratio
+        );
+        json_rows.push(format!(
+            "{{\"workload\":\"{}\",\"host\":\"{}\",\"eddy_queue_us\":{},\"tokio_mpsc_us\":{},\"async_channel_us\":{},\"ratio\":{:.4}}}",
             row.workload,
             row.family,
             micros(row.cells[0].1.median),

@@ -45,11 +45,14 @@
 //! | `asyncio.sleep(0)` | `eddy::yield_now().await` |
 //! | `asyncio.current_task()` | `eddy::task::current()` |
 //! | `asyncio.Runner` | `eddy::Runtime` |
+//! | `asyncio.Lock()`, `Event()`, `Semaphore(n)` … | `eddy::sync::Lock::new(())`, `Event::new()`, `Semaphore::new(n)` … |
+//! | `asyncio.Queue(maxsize)` | `eddy::queue::Queue::new(maxsize)` |
 
 mod combinators;
 pub mod io;
 mod runtime;
 pub mod stream;
+pub mod sync;
 pub mod task;
 pub mod time;
 
@@ -63,6 +66,8 @@ pub use eddy_combinators::{
 pub use eddy_io::net;
 #[doc(inline)]
 pub use eddy_io::{block_on, sleep, sleep_until, timeout, timeout_at, Async};
+#[doc(inline)]
+pub use eddy_sync::{channel, queue};
 #[doc(inline)]
 pub use eddy_task::{yield_now, JoinError, Task};
 pub use runtime::{run, run_local, to_thread, Handle, Runtime, RuntimeBuilder, BLOCKING_THREADS_ENV};
