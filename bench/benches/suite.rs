@@ -6,12 +6,16 @@
 //!
 //! `cargo xtask bench [--filter NAME] [--json PATH]`.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::RefCell;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
 
 /// What a workload needs from a runtime.
 trait Runtime {
@@ -25,7 +29,17 @@ trait Runtime {
     fn spawn_remote<F: Future<Output = ()> + Send + 'static>(&self, future: F);
     /// Yields to the scheduler.
     fn yield_now() -> impl Future<Output = ()> + Send;
+    /// The runtime's own timer.
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send;
+    /// Binds a loopback listener with the runtime's own sockets, spawns a task that accepts
+    /// `conns` connections and echoes each one on its own task, and returns the address.
+    fn echo_server(conns: usize) -> impl Future<Output = SocketAddr> + Send;
+    /// Connects to `addr` (`TCP_NODELAY`) and does `rounds` round trips of `MESSAGE` bytes.
+    fn echo_client(addr: SocketAddr, rounds: usize) -> impl Future<Output = ()> + Send;
 }
+
+/// Bytes per echo round trip.
+const MESSAGE: usize = 64;
 
 // ---------------------------------------------------------------- eddy
 
@@ -53,6 +67,37 @@ impl Runtime for EddyRt {
     }
     fn yield_now() -> impl Future<Output = ()> + Send {
         eddy::yield_now()
+    }
+    async fn sleep(duration: Duration) {
+        eddy::sleep(duration).await;
+    }
+    async fn echo_server(conns: usize) -> SocketAddr {
+        let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        eddy::spawn(async move {
+            for _ in 0..conns {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                stream.set_nodelay(true).unwrap();
+                eddy::spawn(async move {
+                    let mut buf = [0; MESSAGE];
+                    while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                        stream.write_all(&buf[..n]).await.unwrap();
+                    }
+                })
+                .detach();
+            }
+        })
+        .detach();
+        addr
+    }
+    async fn echo_client(addr: SocketAddr, rounds: usize) {
+        let mut stream = eddy::net::TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        let (out, mut back) = ([7; MESSAGE], [0; MESSAGE]);
+        for _ in 0..rounds {
+            stream.write_all(&out).await.unwrap();
+            stream.read_exact(&mut back).await.unwrap();
+        }
     }
 }
 
@@ -84,6 +129,37 @@ impl Runtime for TokioRt {
     }
     fn yield_now() -> impl Future<Output = ()> + Send {
         tokio::task::yield_now()
+    }
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep(duration)
+    }
+    async fn echo_server(conns: usize) -> SocketAddr {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            for _ in 0..conns {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                stream.set_nodelay(true).unwrap();
+                tokio::spawn(async move {
+                    let mut buf = [0; MESSAGE];
+                    while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                        stream.write_all(&buf[..n]).await.unwrap();
+                    }
+                });
+            }
+        });
+        addr
+    }
+    async fn echo_client(addr: SocketAddr, rounds: usize) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        let (out, mut back) = ([7; MESSAGE], [0; MESSAGE]);
+        for _ in 0..rounds {
+            stream.write_all(&out).await.unwrap();
+            stream.read_exact(&mut back).await.unwrap();
+        }
     }
 }
 
@@ -143,6 +219,15 @@ impl Runtime for SmolMt {
     fn yield_now() -> impl Future<Output = ()> + Send {
         futures_lite::future::yield_now()
     }
+    async fn sleep(duration: Duration) {
+        async_io::Timer::after(duration).await;
+    }
+    fn echo_server(conns: usize) -> impl Future<Output = SocketAddr> + Send {
+        smol_echo_server::<Self>(conns)
+    }
+    fn echo_client(addr: SocketAddr, rounds: usize) -> impl Future<Output = ()> + Send {
+        smol_echo_client(addr, rounds)
+    }
 }
 
 struct SmolLocal(Rc<async_executor::LocalExecutor<'static>>);
@@ -163,6 +248,44 @@ impl Runtime for SmolLocal {
     }
     fn yield_now() -> impl Future<Output = ()> + Send {
         futures_lite::future::yield_now()
+    }
+    async fn sleep(duration: Duration) {
+        async_io::Timer::after(duration).await;
+    }
+    fn echo_server(conns: usize) -> impl Future<Output = SocketAddr> + Send {
+        smol_echo_server::<Self>(conns)
+    }
+    fn echo_client(addr: SocketAddr, rounds: usize) -> impl Future<Output = ()> + Send {
+        smol_echo_client(addr, rounds)
+    }
+}
+
+/// smol's sockets: async-io's `Async` around the std types.
+async fn smol_echo_server<R: Runtime>(conns: usize) -> SocketAddr {
+    let listener = async_io::Async::<std::net::TcpListener>::bind(([127, 0, 0, 1], 0)).unwrap();
+    let addr = listener.get_ref().local_addr().unwrap();
+    R::spawn(async move {
+        for _ in 0..conns {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            stream.get_ref().set_nodelay(true).unwrap();
+            R::spawn(async move {
+                let mut buf = [0; MESSAGE];
+                while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                    stream.write_all(&buf[..n]).await.unwrap();
+                }
+            });
+        }
+    });
+    addr
+}
+
+async fn smol_echo_client(addr: SocketAddr, rounds: usize) {
+    let mut stream = async_io::Async::<std::net::TcpStream>::connect(addr).await.unwrap();
+    stream.get_ref().set_nodelay(true).unwrap();
+    let (out, mut back) = ([7; MESSAGE], [0; MESSAGE]);
+    for _ in 0..rounds {
+        stream.write_all(&out).await.unwrap();
+        stream.read_exact(&mut back).await.unwrap();
     }
 }
 
@@ -270,6 +393,173 @@ fn chained_spawn<R: Runtime>(rt: &R) -> Duration {
         rx.recv().await.unwrap();
     });
     start.elapsed()
+}
+
+const TIMERS: usize = 100_000;
+const CLIENTS: usize = 32;
+const ROUNDS: usize = 500;
+
+fn timers<R: Runtime>(rt: &R) -> Duration {
+    let (tx, rx) = async_channel::bounded::<()>(1);
+    let left = Arc::new(AtomicUsize::new(TIMERS));
+    let start = Instant::now();
+    rt.block_on(async {
+        for i in 0..TIMERS {
+            let (tx, left) = (tx.clone(), left.clone());
+            R::spawn(async move {
+                R::sleep(Duration::from_micros(1000 + (i as u64 * 7919) % 9000)).await;
+                if left.fetch_sub(1, Ordering::Relaxed) == 1 {
+                    tx.try_send(()).unwrap();
+                }
+            });
+        }
+        rx.recv().await.unwrap();
+    });
+    start.elapsed()
+}
+
+fn tcp_echo<R: Runtime>(rt: &R) -> Duration {
+    let (tx, rx) = async_channel::bounded::<()>(CLIENTS);
+    let start = Instant::now();
+    rt.block_on(async {
+        let addr = R::echo_server(CLIENTS).await;
+        for _ in 0..CLIENTS {
+            let tx = tx.clone();
+            R::spawn(async move {
+                R::echo_client(addr, ROUNDS).await;
+                tx.send(()).await.unwrap();
+            });
+        }
+        for _ in 0..CLIENTS {
+            rx.recv().await.unwrap();
+        }
+    });
+    start.elapsed()
+}
+
+// ---------------------------------------------------------------- idle_task_bytes
+
+/// The system allocator, counting live bytes while `COUNTING` is on. Off, it costs one relaxed
+/// load per call, so the timed rows are not skewed.
+struct Counting;
+
+static COUNTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static LIVE: std::sync::atomic::AtomicIsize = std::sync::atomic::AtomicIsize::new(0);
+
+// SAFETY: every call is forwarded to `System` unchanged; the counters are plain atomics.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        }
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which `System` shares.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if COUNTING.load(Ordering::Relaxed) {
+            LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        }
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+        }
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const IDLE_TASKS: usize = 100_000;
+
+/// Live heap bytes per parked task: 100,000 tasks each awaiting its own channel. The channels
+/// are made before counting starts; what is counted is the tasks, the runtime's bookkeeping for
+/// them, and each one's wait registration (the same channel type for every runtime).
+fn idle_task_bytes<R: Runtime>(rt: &R) -> f64 {
+    rt.block_on(async {
+        // Nothing made before counting is freed while counting: the channels are popped from a
+        // vector that outlives the count, and every task of the previous run has finished.
+        let mut channels: Vec<_> = (0..IDLE_TASKS).map(|_| async_channel::bounded::<()>(1)).collect();
+        let mut senders = Vec::with_capacity(IDLE_TASKS);
+        let (parked_tx, parked_rx) = async_channel::bounded::<()>(1);
+        let (done_tx, done_rx) = async_channel::bounded::<()>(1);
+        let parked = Arc::new(AtomicUsize::new(IDLE_TASKS));
+        let running = Arc::new(AtomicUsize::new(IDLE_TASKS));
+        LIVE.store(0, Ordering::SeqCst);
+        COUNTING.store(true, Ordering::SeqCst);
+        while let Some((tx, rx)) = channels.pop() {
+            senders.push(tx);
+            let (parked, parked_tx) = (parked.clone(), parked_tx.clone());
+            let (running, done_tx) = (running.clone(), done_tx.clone());
+            R::spawn(async move {
+                let mut recv = std::pin::pin!(rx.recv());
+                // Register with the channel, then report parked.
+                assert!(futures_lite::future::poll_once(&mut recv).await.is_none());
+                if parked.fetch_sub(1, Ordering::SeqCst) == 1 {
+                    parked_tx.try_send(()).unwrap();
+                }
+                let _ = recv.await;
+                if running.fetch_sub(1, Ordering::SeqCst) == 1 {
+                    done_tx.try_send(()).unwrap();
+                }
+            });
+        }
+        parked_rx.recv().await.unwrap();
+        // Let the last task get back to its wait before reading the counter.
+        for _ in 0..16 {
+            R::yield_now().await;
+        }
+        COUNTING.store(false, Ordering::SeqCst);
+        let bytes = LIVE.load(Ordering::SeqCst) as f64 / IDLE_TASKS as f64;
+        drop(senders);
+        done_rx.recv().await.unwrap();
+        bytes
+    })
+}
+
+/// The same workloads under Python's asyncio (`bench/asyncio_suite.py`), if `python3` runs:
+/// workload → median µs. `None` if there is no Python or the script failed (said on stderr).
+fn asyncio_figures(filter: &Option<String>) -> Option<Vec<(String, f64)>> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/asyncio_suite.py");
+    let mut command = std::process::Command::new("python3");
+    command.arg(script).args(["--runs", "5"]);
+    if let Some(filter) = filter {
+        command.args(["--filter", filter]);
+    }
+    let output = match command.stderr(std::process::Stdio::inherit()).output() {
+        Ok(output) if output.status.success() => output,
+        Ok(output) => {
+            eprintln!("asyncio column skipped: the script failed ({})", output.status);
+            return None;
+        }
+        Err(err) => {
+            eprintln!("asyncio column skipped: cannot run python3 ({err})");
+            return None;
+        }
+    };
+    // The script prints one flat JSON object of numbers: {"name": 123.4, ...}.
+    let text = String::from_utf8_lossy(&output.stdout);
+    let body = text.trim().trim_start_matches('{').trim_end_matches('}');
+    Some(
+        body.split(',')
+            .filter_map(|pair| {
+                let (name, value) = pair.split_once(':')?;
+                Some((name.trim().trim_matches('"').to_owned(), value.trim().parse().ok()?))
+            })
+            .collect(),
+    )
+}
+
+/// `idle_task_bytes`, median of three runs.
+fn bytes<R: Runtime>(rt: &R) -> f64 {
+    let mut runs = [idle_task_bytes(rt), idle_task_bytes(rt), idle_task_bytes(rt)];
+    runs.sort_by(f64::total_cmp);
+    eprintln!("measured idle_task_bytes ({})", R::NAME);
+    runs[1]
 }
 
 // ---------------------------------------------------------------- queues (issue 7)
@@ -437,6 +727,42 @@ macro_rules! workloads {
     };
 }
 
+/// The multi-threaded rows at W = 1 and W = `workers`: the same work, so W = N taking no longer
+/// than W = 1 means the per-task cost did not grow with W (BENCH.md's scaling target).
+fn scaling_table(workers: usize, filter: &Option<String>) {
+    let mut by_w = Vec::new();
+    for w in [1, workers] {
+        let mut rows = Vec::new();
+        let (eddy, tokio, smol) = (EddyRt::steal(w), TokioRt::multi(w), SmolMt::new(w));
+        family(
+            ("multi-threaded", "mt"),
+            filter,
+            (&eddy, &tokio, &smol),
+            &mut rows,
+            workloads!(EddyRt, TokioRt, SmolMt; spawn_many_local, spawn_many_remote, yield_many, ping_pong, chained_spawn, timers, tcp_echo),
+        );
+        by_w.push(rows);
+    }
+    println!(
+        "\nScaling: the multi-threaded rows at W = 1 and W = {workers}; {} runs each; median µs\n",
+        runs()
+    );
+    println!("| workload | eddy W=1 | eddy W={workers} | eddy W={workers} / W=1 | tokio W={workers} / W=1 | smol W={workers} / W=1 |");
+    println!("|---|---|---|---|---|---|");
+    for (one, many) in by_w[0].iter().zip(&by_w[1]) {
+        let ratio = |i: usize| many.cells[i].1.median.as_secs_f64() / one.cells[i].1.median.as_secs_f64();
+        println!(
+            "| {} | {} | {} | {:.2}× | {:.2}× | {:.2}× |",
+            one.workload,
+            micros(one.cells[0].1.median),
+            micros(many.cells[0].1.median),
+            ratio(0),
+            ratio(1),
+            ratio(2)
+        );
+    }
+}
+
 fn micros(d: Duration) -> String {
     format!("{:.0}", d.as_secs_f64() * 1e6)
 }
@@ -445,6 +771,8 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut filter = None;
     let mut json = None;
+    let mut no_asyncio = false;
+    let mut scaling = false;
     let mut workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -456,15 +784,25 @@ fn main() {
                 let runs = it.next().and_then(|r| r.parse().ok()).filter(|&r| r > 0).unwrap_or(RUNS);
                 RUNS_SET.store(runs, Ordering::Relaxed);
             }
+            "--no-asyncio" => no_asyncio = true,
+            "--scaling" => scaling = true,
             "--bench" => {}
             other => eprintln!("ignoring argument {other:?}"),
         }
     }
 
+    if scaling {
+        return scaling_table(workers, &filter);
+    }
     let mut rows = Vec::new();
     let mut queue_rows = Vec::new();
+    let mut memory_rows: Vec<(&str, [f64; 3])> = Vec::new();
+    let want_memory = filter.as_ref().is_none_or(|f| "idle_task_bytes".contains(f.as_str()));
     {
         let (eddy, tokio, smol) = (EddyRt::steal(workers), TokioRt::multi(workers), SmolMt::new(workers));
+        if want_memory {
+            memory_rows.push(("mt", [bytes(&eddy), bytes(&tokio), bytes(&smol)]));
+        }
         queues("eddy mt", &eddy, &filter, &mut queue_rows);
         queues("tokio mt", &tokio, &filter, &mut queue_rows);
         queues("smol mt", &smol, &filter, &mut queue_rows);
@@ -473,7 +811,7 @@ fn main() {
             &filter,
             (&eddy, &tokio, &smol),
             &mut rows,
-            workloads!(EddyRt, TokioRt, SmolMt; spawn_many_local, spawn_many_remote, yield_many, ping_pong, chained_spawn),
+            workloads!(EddyRt, TokioRt, SmolMt; spawn_many_local, spawn_many_remote, yield_many, ping_pong, chained_spawn, timers, tcp_echo),
         );
     }
     {
@@ -484,8 +822,11 @@ fn main() {
             &filter,
             (&eddy, &tokio, &smol),
             &mut rows,
-            workloads!(EddyRt, TokioRt, SmolLocal; spawn_many_local, yield_many, ping_pong, chained_spawn),
+            workloads!(EddyRt, TokioRt, SmolLocal; spawn_many_local, yield_many, ping_pong, chained_spawn, timers, tcp_echo),
         );
+        if want_memory {
+            memory_rows.push(("st", [bytes(&eddy), bytes(&tokio), bytes(&smol)]));
+        }
         queues("eddy st", &eddy, &filter, &mut queue_rows);
     }
 
@@ -518,6 +859,35 @@ fn main() {
             micros(row.cells[1].1.median),
             micros(row.cells[2].1.median),
             ratio
+        ));
+    }
+    let asyncio = if no_asyncio { None } else { asyncio_figures(&filter) };
+    if let Some(asyncio) = asyncio.filter(|figures| !figures.is_empty()) {
+        println!("\nPython asyncio on the same workloads (5 runs after 1 warm-up) against eddy's single-threaded runtime\n");
+        println!("| workload | eddy st | asyncio | asyncio / eddy |");
+        println!("|---|---|---|---|");
+        for (workload, asyncio_us) in asyncio {
+            let Some(row) = rows.iter().find(|row| row.family == "st" && row.workload == workload) else {
+                continue;
+            };
+            let eddy_us = row.cells[0].1.median.as_secs_f64() * 1e6;
+            let speedup = asyncio_us / eddy_us;
+            println!("| {workload} | {eddy_us:.0} | {asyncio_us:.0} | {speedup:.1}× |");
+            json_rows.push(format!(
+                "{{\"workload\":\"{workload}\",\"family\":\"asyncio\",\"eddy_us\":{eddy_us:.0},\"asyncio_us\":{asyncio_us:.0},\"speedup\":{speedup:.2}}}"
+            ));
+        }
+    }
+    if !memory_rows.is_empty() {
+        println!("\nidle_task_bytes: live heap bytes per parked task ({IDLE_TASKS} tasks, each awaiting its own channel); median of 3\n");
+        println!("| workload | family | eddy | tokio | smol | eddy / best peer |");
+        println!("|---|---|---|---|---|---|");
+    }
+    for (family, [eddy, tokio, smol]) in &memory_rows {
+        let ratio = eddy / tokio.min(*smol);
+        println!("| idle_task_bytes | {family} | {eddy:.0} | {tokio:.0} | {smol:.0} | {ratio:.2}× |");
+        json_rows.push(format!(
+            "{{\"workload\":\"idle_task_bytes\",\"family\":\"{family}\",\"eddy_bytes\":{eddy:.0},\"tokio_bytes\":{tokio:.0},\"smol_bytes\":{smol:.0},\"ratio\":{ratio:.4}}}"
         ));
     }
     if !queue_rows.is_empty() {

@@ -11,8 +11,9 @@
 //!   7. the loom models of eddy-steal's sleep/wake protocol (`--cfg loom`, own target dir);
 //!   8. every example built in release mode and run as a smoke test.
 //! - `cargo xtask test --quick` runs steps 1, 2 and 6: a fast check before a commit.
-//! - `cargo xtask bench [--filter NAME] [--json PATH] [--workers N]` runs the benchmark suite
-//!   (`bench/benches/suite.rs`) in release mode and prints its table.
+//! - `cargo xtask bench [--filter NAME] [--json PATH] [--workers N] [--runs N] [--scaling]
+//!   [--no-asyncio]` runs the benchmark suite (`bench/benches/suite.rs`) in release mode and
+//!   prints its tables.
 //!
 //! Each step streams its output; test counts from cargo's `test result:` lines are summed
 //! into a closing `N passed, N failed` line. The first failing step stops the run.
@@ -67,8 +68,8 @@ fn print_help() {
          commands:\n  \
          test           run the full test matrix (what CI runs)\n  \
          test --quick   fmt, clippy and the workspace tests only\n  \
-         bench [--filter NAME] [--json PATH] [--workers N]\n                 \
-         eddy against tokio and smol, in release mode"
+         bench [--filter NAME] [--json PATH] [--workers N] [--runs N] [--scaling] [--no-asyncio]\n                 \
+         eddy against tokio, smol and asyncio, in release mode"
     );
 }
 

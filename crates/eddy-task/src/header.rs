@@ -36,8 +36,10 @@ pub(crate) struct Header {
     pub(crate) cancel_requested: AtomicBool,
     /// The wakers of the [`cancelled`](crate::cancelled) futures waiting inside the task. A
     /// combinator re-polls only the branches whose own waker fired, so waking the task alone
-    /// would not reach them.
-    pub(crate) cancel_wakers: Mutex<Vec<Waker>>,
+    /// would not reach them. Boxed on the first wait, so a task that never waits for
+    /// cancellation carries 8 bytes for it, not a whole `Vec`.
+    #[allow(clippy::box_collection, reason = "a boxed Vec is 8 bytes in every task; a Vec is 24")]
+    pub(crate) cancel_wakers: Mutex<Option<Box<Vec<Waker>>>>,
 }
 
 impl Header {
@@ -48,8 +50,8 @@ impl Header {
     /// Marks cancellation as requested and wakes every `cancelled()` future waiting for it.
     pub(crate) fn request_cancel(&self) {
         self.cancel_requested.store(true, Ordering::Release);
-        let wakers = std::mem::take(&mut *self.cancel_wakers.lock().unwrap_or_else(PoisonError::into_inner));
-        for waker in wakers {
+        let wakers = self.cancel_wakers.lock().unwrap_or_else(PoisonError::into_inner).take();
+        for waker in wakers.into_iter().flat_map(|wakers| *wakers) {
             waker.wake();
         }
     }
@@ -61,6 +63,7 @@ impl Header {
         if self.cancel_requested.load(Ordering::Acquire) {
             return true;
         }
+        let wakers = wakers.get_or_insert_with(Box::default);
         if !wakers.iter().any(|w| w.will_wake(waker)) {
             wakers.push(waker.clone());
         }

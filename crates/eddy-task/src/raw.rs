@@ -167,8 +167,9 @@ impl Drop for Polling {
 /// The future stored in a task's allocation: the user's future plus the task layer's duties.
 struct TaskFuture<'h, F> {
     header: &'h Header,
-    /// For a `!Send` future, the thread that spawned it; `None` for a `Send` future.
-    owner: Option<usize>,
+    /// For a `!Send` future, the thread that spawned it; 0 (no thread's token) for a `Send`
+    /// future. A plain `usize` rather than an `Option`: 8 bytes less in every task.
+    owner: usize,
     future: ManuallyDrop<F>,
 }
 
@@ -183,7 +184,7 @@ impl<F: Future> Future for TaskFuture<'_, F> {
         if header.abort_requested() {
             return Poll::Ready(Outcome::Aborted);
         }
-        if this.owner.is_some_and(|owner| owner != thread_token()) {
+        if this.owner != 0 && this.owner != thread_token() {
             let payload = Box::new("a !Send task was polled on a thread other than the one that spawned it");
             return Poll::Ready(Outcome::Panicked(panic_slot(header, payload)));
         }
@@ -200,7 +201,7 @@ impl<F: Future> Future for TaskFuture<'_, F> {
 
 impl<F> Drop for TaskFuture<'_, F> {
     fn drop(&mut self) {
-        if self.owner.is_none_or(|owner| owner == thread_token()) {
+        if self.owner == 0 || self.owner == thread_token() {
             // SAFETY: `future` is dropped exactly once, here, and not used afterwards.
             unsafe { ManuallyDrop::drop(&mut self.future) };
         }
@@ -250,9 +251,9 @@ where
         key: AtomicUsize::new(UNREGISTERED),
         abort: AtomicBool::new(false),
         cancel_requested: AtomicBool::new(false),
-        cancel_wakers: Mutex::new(Vec::new()),
+        cancel_wakers: Mutex::new(None),
     };
-    let owner = local.then(thread_token);
+    let owner = if local { thread_token() } else { 0 };
     let scheduler = executor.scheduler();
     let schedule = WithInfo(move |runnable, info| scheduler.schedule(Runnable(runnable), info));
     // SAFETY: `spawn_unchecked` asks that
@@ -294,7 +295,7 @@ pub(crate) fn finished<T: 'static>(like: &Header, result: Result<T, JoinError>) 
         key: AtomicUsize::new(UNREGISTERED),
         abort: AtomicBool::new(false),
         cancel_requested: AtomicBool::new(false),
-        cancel_wakers: Mutex::new(Vec::new()),
+        cancel_wakers: Mutex::new(None),
     };
     // The future completes at its first poll, which happens right here, so it is never
     // scheduled; a wake of the finished task does nothing.
