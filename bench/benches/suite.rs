@@ -573,63 +573,79 @@ const ITEMS: u64 = 10_000;
 const QUEUE_CAP: usize = 64;
 const ITEMS_SUM: u64 = PRODUCERS * (ITEMS * (ITEMS - 1) / 2);
 
-fn queue_eddy<R: Runtime>(rt: &R) -> Duration {
-    let queue = Arc::new(eddy::queue::Queue::new(QUEUE_CAP));
-    let start = Instant::now();
-    rt.block_on(async {
-        for _ in 0..PRODUCERS {
-            let queue = queue.clone();
-            R::spawn(async move {
-                for i in 0..ITEMS {
-                    queue.put(i).await.unwrap();
-                }
-            });
-        }
-        let mut sum = 0;
-        for _ in 0..PRODUCERS * ITEMS {
-            sum += queue.get().await.unwrap();
-        }
-        assert_eq!(sum, ITEMS_SUM);
-    });
-    start.elapsed()
+/// A bounded multi-producer queue, as each of the three libraries spells it.
+trait BenchQueue {
+    type Tx: Clone + Send + 'static;
+    type Rx;
+    fn bounded(capacity: usize) -> (Self::Tx, Self::Rx);
+    fn send(tx: &Self::Tx, item: u64) -> impl Future<Output = ()> + Send;
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = u64>;
 }
 
-fn queue_tokio_mpsc<R: Runtime>(rt: &R) -> Duration {
-    let (tx, mut rx) = tokio::sync::mpsc::channel(QUEUE_CAP);
+struct EddyQueue;
+
+impl BenchQueue for EddyQueue {
+    type Tx = Arc<eddy::queue::Queue<u64>>;
+    type Rx = Arc<eddy::queue::Queue<u64>>;
+    fn bounded(capacity: usize) -> (Self::Tx, Self::Rx) {
+        let queue = Arc::new(eddy::queue::Queue::new(capacity));
+        (queue.clone(), queue)
+    }
+    async fn send(tx: &Self::Tx, item: u64) {
+        tx.put(item).await.unwrap();
+    }
+    async fn recv(rx: &mut Self::Rx) -> u64 {
+        rx.get().await.unwrap()
+    }
+}
+
+struct TokioMpsc;
+
+impl BenchQueue for TokioMpsc {
+    type Tx = tokio::sync::mpsc::Sender<u64>;
+    type Rx = tokio::sync::mpsc::Receiver<u64>;
+    fn bounded(capacity: usize) -> (Self::Tx, Self::Rx) {
+        tokio::sync::mpsc::channel(capacity)
+    }
+    async fn send(tx: &Self::Tx, item: u64) {
+        tx.send(item).await.unwrap();
+    }
+    async fn recv(rx: &mut Self::Rx) -> u64 {
+        rx.recv().await.unwrap()
+    }
+}
+
+struct AsyncChannel;
+
+impl BenchQueue for AsyncChannel {
+    type Tx = async_channel::Sender<u64>;
+    type Rx = async_channel::Receiver<u64>;
+    fn bounded(capacity: usize) -> (Self::Tx, Self::Rx) {
+        async_channel::bounded(capacity)
+    }
+    async fn send(tx: &Self::Tx, item: u64) {
+        tx.send(item).await.unwrap();
+    }
+    async fn recv(rx: &mut Self::Rx) -> u64 {
+        rx.recv().await.unwrap()
+    }
+}
+
+fn queue_mpsc<R: Runtime, Q: BenchQueue>(rt: &R) -> Duration {
+    let (tx, mut rx) = Q::bounded(QUEUE_CAP);
     let start = Instant::now();
     rt.block_on(async {
         for _ in 0..PRODUCERS {
             let tx = tx.clone();
             R::spawn(async move {
                 for i in 0..ITEMS {
-                    tx.send(i).await.unwrap();
+                    Q::send(&tx, i).await;
                 }
             });
         }
         let mut sum = 0;
         for _ in 0..PRODUCERS * ITEMS {
-            sum += rx.recv().await.unwrap();
-        }
-        assert_eq!(sum, ITEMS_SUM);
-    });
-    start.elapsed()
-}
-
-fn queue_async_channel<R: Runtime>(rt: &R) -> Duration {
-    let (tx, rx) = async_channel::bounded(QUEUE_CAP);
-    let start = Instant::now();
-    rt.block_on(async {
-        for _ in 0..PRODUCERS {
-            let tx = tx.clone();
-            R::spawn(async move {
-                for i in 0..ITEMS {
-                    tx.send(i).await.unwrap();
-                }
-            });
-        }
-        let mut sum = 0;
-        for _ in 0..PRODUCERS * ITEMS {
-            sum += rx.recv().await.unwrap();
+            sum += Q::recv(&mut rx).await;
         }
         assert_eq!(sum, ITEMS_SUM);
     });
@@ -641,8 +657,11 @@ fn queues<R: Runtime>(host: &'static str, rt: &R, filter: &Option<String>, rows:
     if filter.as_ref().is_some_and(|f| !"queue_mpsc".contains(f.as_str())) {
         return;
     }
-    let figures =
-        measure(&mut [&mut || queue_eddy(rt), &mut || queue_tokio_mpsc(rt), &mut || queue_async_channel(rt)]);
+    let figures = measure(&mut [
+        &mut || queue_mpsc::<R, EddyQueue>(rt),
+        &mut || queue_mpsc::<R, TokioMpsc>(rt),
+        &mut || queue_mpsc::<R, AsyncChannel>(rt),
+    ]);
     let cells = ["eddy Queue", "tokio mpsc", "async-channel"].into_iter().zip(figures).collect();
     eprintln!("measured queue_mpsc (on {host})");
     rows.push(Row { workload: "queue_mpsc", family: host, cells });
@@ -763,6 +782,43 @@ fn scaling_table(workers: usize, filter: &Option<String>) {
     }
 }
 
+impl Row {
+    /// The first cell (eddy) against the better of the other two.
+    fn ratio(&self) -> f64 {
+        self.cells[0].1.median.as_secs_f64()
+            / self.cells[1].1.median.min(self.cells[2].1.median).as_secs_f64()
+    }
+}
+
+/// Prints `rows` as table lines (median [min–max] per cell, then the ratio) and adds each to
+/// `json` under the given keys: the name of the row's group, then one key per cell.
+fn print_rows(rows: &[Row], (group, keys): (&str, [&str; 3]), json: &mut Vec<String>) {
+    for row in rows {
+        let cell = |f: &Figure| format!("{} [{}–{}]", micros(f.median), micros(f.min), micros(f.max));
+        let [a, b, c] = [0, 1, 2].map(|i| &row.cells[i].1);
+        let ratio = row.ratio();
+        println!(
+            "| {} | {} | {} | {} | {} | {ratio:.2}× |",
+            row.workload,
+            row.family,
+            cell(a),
+            cell(b),
+            cell(c)
+        );
+        json.push(format!(
+            "{{\"workload\":\"{}\",\"{group}\":\"{}\",\"{}\":{},\"{}\":{},\"{}\":{},\"ratio\":{ratio:.4}}}",
+            row.workload,
+            row.family,
+            keys[0],
+            micros(a.median),
+            keys[1],
+            micros(b.median),
+            keys[2],
+            micros(c.median),
+        ));
+    }
+}
+
 fn micros(d: Duration) -> String {
     format!("{:.0}", d.as_secs_f64() * 1e6)
 }
@@ -834,33 +890,7 @@ fn main() {
     println!("| workload | family | eddy | tokio | smol | eddy / best peer |");
     println!("|---|---|---|---|---|---|");
     let mut json_rows = Vec::new();
-    for row in &rows {
-        let cell = |i: usize| {
-            let f = &row.cells[i].1;
-            format!("{} [{}–{}]", micros(f.median), micros(f.min), micros(f.max))
-        };
-        let eddy = row.cells[0].1.median.as_secs_f64();
-        let best_peer = row.cells[1].1.median.min(row.cells[2].1.median).as_secs_f64();
-        let ratio = eddy / best_peer;
-        println!(
-            "| {} | {} | {} | {} | {} | {:.2}× |",
-            row.workload,
-            row.family,
-            cell(0),
-            cell(1),
-            cell(2),
-            ratio
-        );
-        json_rows.push(format!(
-            "{{\"workload\":\"{}\",\"family\":\"{}\",\"eddy_us\":{},\"tokio_us\":{},\"smol_us\":{},\"ratio\":{:.4}}}",
-            row.workload,
-            row.family,
-            micros(row.cells[0].1.median),
-            micros(row.cells[1].1.median),
-            micros(row.cells[2].1.median),
-            ratio
-        ));
-    }
+    print_rows(&rows, ("family", ["eddy_us", "tokio_us", "smol_us"]), &mut json_rows);
     let asyncio = if no_asyncio { None } else { asyncio_figures(&filter) };
     if let Some(asyncio) = asyncio.filter(|figures| !figures.is_empty()) {
         println!("\nPython asyncio on the same workloads (5 runs after 1 warm-up) against eddy's single-threaded runtime\n");
@@ -895,32 +925,7 @@ fn main() {
         println!("| workload | host runtime | eddy Queue | tokio mpsc | async-channel | eddy / best |");
         println!("|---|---|---|---|---|---|");
     }
-    for row in &queue_rows {
-        let cell = |i: usize| {
-            let f = &row.cells[i].1;
-            format!("{} [{}–{}]", micros(f.median), micros(f.min), micros(f.max))
-        };
-        let ratio = row.cells[0].1.median.as_secs_f64()
-            / row.cells[1].1.median.min(row.cells[2].1.median).as_secs_f64();
-        println!(
-            "| {} | {} | {} | {} | {} | {:.2}× |",
-            row.workload,
-            row.family,
-            cell(0),
-            cell(1),
-            cell(2),
-            ratio
-        );
-        json_rows.push(format!(
-            "{{\"workload\":\"{}\",\"host\":\"{}\",\"eddy_queue_us\":{},\"tokio_mpsc_us\":{},\"async_channel_us\":{},\"ratio\":{:.4}}}",
-            row.workload,
-            row.family,
-            micros(row.cells[0].1.median),
-            micros(row.cells[1].1.median),
-            micros(row.cells[2].1.median),
-            ratio
-        ));
-    }
+    print_rows(&queue_rows, ("host", ["eddy_queue_us", "tokio_mpsc_us", "async_channel_us"]), &mut json_rows);
     if let Some(path) = json {
         std::fs::write(&path, format!("[{}]\n", json_rows.join(","))).expect("write the JSON file");
         eprintln!("wrote {path}");

@@ -22,7 +22,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
 use atomic_waker::AtomicWaker;
@@ -62,8 +62,7 @@ struct Slot<T> {
 
 impl<T> Shared<T> {
     fn slot(&self) -> MutexGuard<'_, Slot<T>> {
-        // Only field assignments happen under this mutex.
-        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::lock(&self.slot)
     }
 }
 

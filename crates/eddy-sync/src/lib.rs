@@ -46,6 +46,14 @@ mod permits;
 pub mod queue;
 mod semaphore;
 
+/// Locks a mutex, ignoring poisoning. Every mutex here guards plain counts or collections that
+/// are consistent between statements; the only foreign code run while one is held is a waker's
+/// `wake` (in event-listener's notify) or `Ord::cmp` (in `PriorityQueue`), and a panic there
+/// leaves nothing half-updated.
+fn lock<T: ?Sized>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 pub use barrier::{Barrier, BarrierWait, BrokenBarrierError};
 pub use condition::Condition;
 pub use event::Event;

@@ -26,7 +26,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
 use event_listener::{Event, EventListener, IntoNotification, Listener};
@@ -50,9 +50,7 @@ impl Permits {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        // Nothing user-supplied runs under this mutex except a waker's `wake` in `notify`; if that
-        // panics, the counts are still consistent (they were updated before it ran).
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::lock(&self.state)
     }
 
     /// Takes a permit if one is free and nobody is queued.

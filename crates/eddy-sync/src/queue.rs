@@ -28,7 +28,7 @@ use std::collections::BinaryHeap;
 use std::error::Error;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
 use concurrent_queue::{ConcurrentQueue, PopError, PushError};
 use event_listener::{Event, IntoNotification};
@@ -46,81 +46,55 @@ trait Store<T> {
     fn is_closed(&self) -> bool;
 }
 
-/// `Queue`'s store.
-enum Fifo<T> {
-    Ring(ConcurrentQueue<T>),
-    List { items: ConcurrentQueue<T>, limit: usize, len: AtomicUsize },
+/// `Queue`'s store: a ring buffer that enforces `maxsize` itself, or a block list with no
+/// limit, or a block list plus a count for a limit too large to allocate up front.
+struct Fifo<T> {
+    items: ConcurrentQueue<T>,
+    /// The limit and the places reserved against it, when `items` does not enforce it.
+    counted: Option<(usize, AtomicUsize)>,
 }
 
 impl<T> Fifo<T> {
     fn new(maxsize: usize) -> Self {
         match maxsize {
-            1..=RING_LIMIT => Fifo::Ring(ConcurrentQueue::bounded(maxsize)),
-            _ => Fifo::List {
-                items: ConcurrentQueue::unbounded(),
-                limit: if maxsize == 0 { usize::MAX } else { maxsize },
-                len: AtomicUsize::new(0),
-            },
+            0 => Fifo { items: ConcurrentQueue::unbounded(), counted: None },
+            1..=RING_LIMIT => Fifo { items: ConcurrentQueue::bounded(maxsize), counted: None },
+            _ => Fifo { items: ConcurrentQueue::unbounded(), counted: Some((maxsize, AtomicUsize::new(0))) },
         }
     }
 }
 
 impl<T> Store<T> for Fifo<T> {
     fn push(&self, item: T) -> Result<(), PushError<T>> {
-        match self {
-            Fifo::Ring(ring) => ring.push(item),
-            Fifo::List { items, limit, len } => {
-                if *limit == usize::MAX {
-                    return items.push(item);
-                }
-                // Reserve a place first, so concurrent puts cannot overshoot the limit.
-                if len.fetch_add(1, SeqCst) >= *limit {
-                    len.fetch_sub(1, SeqCst);
-                    return Err(if items.is_closed() {
-                        PushError::Closed(item)
-                    } else {
-                        PushError::Full(item)
-                    });
-                }
-                items.push(item).inspect_err(|_| {
-                    len.fetch_sub(1, SeqCst);
-                })
-            }
+        let Some((limit, len)) = &self.counted else { return self.items.push(item) };
+        // Reserve a place first, so concurrent puts cannot overshoot the limit.
+        if len.fetch_add(1, SeqCst) >= *limit {
+            len.fetch_sub(1, SeqCst);
+            return Err(if self.items.is_closed() { PushError::Closed(item) } else { PushError::Full(item) });
         }
+        self.items.push(item).inspect_err(|_| {
+            len.fetch_sub(1, SeqCst);
+        })
     }
 
     fn pop(&self) -> Result<T, PopError> {
-        match self {
-            Fifo::Ring(ring) => ring.pop(),
-            Fifo::List { items, limit, len } => {
-                let item = items.pop()?;
-                if *limit != usize::MAX {
-                    len.fetch_sub(1, SeqCst);
-                }
-                Ok(item)
-            }
+        let item = self.items.pop()?;
+        if let Some((_, len)) = &self.counted {
+            len.fetch_sub(1, SeqCst);
         }
+        Ok(item)
     }
 
     fn len(&self) -> usize {
-        match self {
-            Fifo::Ring(ring) => ring.len(),
-            Fifo::List { items, .. } => items.len(),
-        }
+        self.items.len()
     }
 
     fn close(&self) {
-        match self {
-            Fifo::Ring(ring) => ring.close(),
-            Fifo::List { items, .. } => items.close(),
-        };
+        self.items.close();
     }
 
     fn is_closed(&self) -> bool {
-        match self {
-            Fifo::Ring(ring) => ring.is_closed(),
-            Fifo::List { items, .. } => items.is_closed(),
-        }
+        self.items.is_closed()
     }
 }
 
@@ -167,9 +141,7 @@ impl<P> Locked<P> {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, (P, bool)> {
-        // Only `Vec`/`BinaryHeap` operations and `Ord::cmp` run under the lock; a panicking
-        // `cmp` leaves the heap valid but perhaps misordered, which is the caller's doing.
-        self.pile.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::lock(&self.pile)
     }
 }
 
@@ -264,25 +236,25 @@ impl<S> Core<S> {
         Ok(item)
     }
 
+    // `put` and `get` alternate "try" with "listen" and "wait": a miss first starts listening
+    // and tries again (a change between the failed try and the listen would otherwise go
+    // unnoticed); only a miss while listening waits.
+
     async fn put<T>(&self, mut item: T) -> Result<(), QueueShutDown<T>>
     where
         S: Store<T>,
     {
+        let mut listener = None;
         loop {
             match self.try_put(item) {
                 Ok(()) => return Ok(()),
                 Err(PushError::Closed(back)) => return Err(QueueShutDown(back)),
                 Err(PushError::Full(back)) => item = back,
             }
-            // Listen, then try again: a get between the failed try and the listen would
-            // otherwise go unnoticed.
-            let listener = self.not_full.listen();
-            match self.try_put(item) {
-                Ok(()) => return Ok(()),
-                Err(PushError::Closed(back)) => return Err(QueueShutDown(back)),
-                Err(PushError::Full(back)) => item = back,
+            match listener.take() {
+                Some(listener) => listener.await,
+                None => listener = Some(self.not_full.listen()),
             }
-            listener.await;
         }
     }
 
@@ -290,19 +262,17 @@ impl<S> Core<S> {
     where
         S: Store<T>,
     {
+        let mut listener = None;
         loop {
             match self.try_get() {
                 Ok(item) => return Ok(item),
                 Err(PopError::Closed) => return Err(QueueShutDown(())),
                 Err(PopError::Empty) => {}
             }
-            let listener = self.not_empty.listen();
-            match self.try_get() {
-                Ok(item) => return Ok(item),
-                Err(PopError::Closed) => return Err(QueueShutDown(())),
-                Err(PopError::Empty) => {}
+            match listener.take() {
+                Some(listener) => listener.await,
+                None => listener = Some(self.not_empty.listen()),
             }
-            listener.await;
         }
     }
 
@@ -351,8 +321,9 @@ impl<S> Core<S> {
             }
             if dropped > 0 {
                 // asyncio counts every removed item as done, so `join` does not wait for them.
-                let _ = self.unfinished.0.fetch_update(SeqCst, SeqCst, |n| Some(n.saturating_sub(dropped)));
-                if self.unfinished.0.load(SeqCst) == 0 {
+                let before =
+                    self.unfinished.0.fetch_update(SeqCst, SeqCst, |n| Some(n.saturating_sub(dropped)));
+                if before.is_ok_and(|n| n <= dropped) {
                     self.all_done.notify(usize::MAX);
                 }
             }

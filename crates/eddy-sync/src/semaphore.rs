@@ -86,25 +86,24 @@ impl Semaphore {
 /// ```
 #[derive(Debug)]
 pub struct BoundedSemaphore {
-    permits: Permits,
+    inner: Semaphore,
     bound: usize,
 }
 
 impl BoundedSemaphore {
     /// Creates a semaphore with `value` permits, which is also its upper bound.
     pub const fn new(value: usize) -> Self {
-        Self { permits: Permits::new(value), bound: value }
+        Self { inner: Semaphore::new(value), bound: value }
     }
 
     /// Waits for a permit, in FIFO order.
     pub async fn acquire(&self) -> SemaphoreGuard<'_> {
-        self.permits.acquire().await;
-        SemaphoreGuard { permits: &self.permits }
+        self.inner.acquire().await
     }
 
     /// Takes a permit if one is free and nobody is waiting.
     pub fn try_acquire(&self) -> Option<SemaphoreGuard<'_>> {
-        self.permits.try_acquire().then(|| SemaphoreGuard { permits: &self.permits })
+        self.inner.try_acquire()
     }
 
     /// Gives back a permit taken with a [forgotten](SemaphoreGuard::forget) guard.
@@ -114,7 +113,7 @@ impl BoundedSemaphore {
     /// [`ReleaseError`] if that would make more permits free than the semaphore started with;
     /// nothing changes then.
     pub fn release(&self) -> Result<(), ReleaseError> {
-        if self.permits.release_bounded(self.bound) {
+        if self.inner.permits.release_bounded(self.bound) {
             Ok(())
         } else {
             Err(ReleaseError { bound: self.bound })
@@ -123,12 +122,12 @@ impl BoundedSemaphore {
 
     /// Whether an `acquire` would wait now.
     pub fn locked(&self) -> bool {
-        self.permits.available() == 0
+        self.inner.locked()
     }
 
     /// Permits free now.
     pub fn value(&self) -> usize {
-        self.permits.available()
+        self.inner.value()
     }
 }
 
