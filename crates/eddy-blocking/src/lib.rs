@@ -75,17 +75,16 @@ impl Builder {
 
     /// Creates the pool; threads start on demand.
     pub fn build(self) -> Pool {
-        Pool {
-            inner: Arc::new_cyclic(|me| Inner {
-                me: me.clone(),
-                queue: ConcurrentQueue::unbounded(),
-                idle: ConcurrentQueue::unbounded(),
-                threads: AtomicUsize::new(0),
-                busy: AtomicUsize::new(0),
-                closed: AtomicBool::new(false),
-                config: self,
-            }),
-        }
+        let inner = Arc::new_cyclic(|me| Inner {
+            me: me.clone(),
+            queue: ConcurrentQueue::unbounded(),
+            idle: ConcurrentQueue::unbounded(),
+            threads: AtomicUsize::new(0),
+            busy: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+            config: self,
+        });
+        Pool { scheduler: Scheduler::new(inner.clone()), inner }
     }
 }
 
@@ -95,6 +94,8 @@ impl Builder {
 #[derive(Clone)]
 pub struct Pool {
     inner: Arc<Inner>,
+    /// Made once; every handle and task holds a clone.
+    scheduler: Scheduler,
 }
 
 struct Inner {
@@ -309,7 +310,11 @@ impl Schedule for Inner {
 
 impl Spawn for Pool {
     fn scheduler(&self) -> Scheduler {
-        self.inner.clone()
+        self.scheduler.clone()
+    }
+
+    fn identity(&self) -> *const () {
+        Arc::as_ptr(&self.inner) as *const ()
     }
 
     fn is_local(&self) -> bool {

@@ -56,6 +56,8 @@ struct Local {
     closed: Cell<bool>,
     ticks: Cell<u32>,
     shared: Arc<Shared>,
+    /// Made once; every handle and task holds a clone.
+    scheduler: Scheduler,
 }
 
 struct Shared {
@@ -71,18 +73,20 @@ struct Shared {
 impl LocalExecutor {
     /// Creates an executor with no tasks.
     pub fn new() -> LocalExecutor {
+        let shared = Arc::new(Shared {
+            remote: ConcurrentQueue::unbounded(),
+            closed: AtomicBool::new(false),
+            dead: AtomicBool::new(false),
+            driver: AtomicWaker::new(),
+        });
         LocalExecutor {
             local: Rc::new(Local {
                 queue: RefCell::new(VecDeque::new()),
                 tasks: RefCell::new(Slab::new()),
                 closed: Cell::new(false),
                 ticks: Cell::new(0),
-                shared: Arc::new(Shared {
-                    remote: ConcurrentQueue::unbounded(),
-                    closed: AtomicBool::new(false),
-                    dead: AtomicBool::new(false),
-                    driver: AtomicWaker::new(),
-                }),
+                scheduler: Scheduler::new(shared.clone()),
+                shared,
             }),
         }
     }
@@ -113,7 +117,7 @@ impl LocalExecutor {
 
     /// A handle that spawns `Send` futures onto this executor from any thread.
     pub fn handle(&self) -> LocalHandle {
-        LocalHandle { shared: self.local.shared.clone() }
+        LocalHandle { shared: self.local.shared.clone(), scheduler: self.local.scheduler.clone() }
     }
 
     /// Runs one ready task, if there is one. Returns whether a task ran.
@@ -302,7 +306,7 @@ impl Local {
 
 impl Spawn for Local {
     fn scheduler(&self) -> Scheduler {
-        self.shared.clone()
+        self.scheduler.clone()
     }
 
     fn is_local(&self) -> bool {
@@ -423,6 +427,7 @@ impl Drop for LocalExecutor {
 #[derive(Clone)]
 pub struct LocalHandle {
     shared: Arc<Shared>,
+    scheduler: Scheduler,
 }
 
 impl LocalHandle {
@@ -439,7 +444,7 @@ impl LocalHandle {
 
 impl Spawn for LocalHandle {
     fn scheduler(&self) -> Scheduler {
-        self.shared.clone()
+        self.scheduler.clone()
     }
 
     fn is_local(&self) -> bool {

@@ -21,7 +21,7 @@ use std::sync::Arc as StdArc;
 use std::task::{Context as TaskContext, Poll};
 use std::thread::JoinHandle;
 
-use eddy_task::{enter, Builder as TaskBuilder, Park, Task, ThreadPark};
+use eddy_task::{enter, Builder as TaskBuilder, Park, Scheduler, Task, ThreadPark};
 
 use crate::sync::{Arc, Ordering};
 use crate::worker::{self, Handle, Shared};
@@ -90,16 +90,21 @@ impl Builder {
     /// Fails if the OS refuses to start a thread; the threads already started are stopped.
     pub fn build(self) -> io::Result<Executor> {
         let shared = Arc::new(Shared::new(self.workers));
-        let mut executor = Executor { shared: shared.clone(), threads: Vec::with_capacity(self.workers) };
+        let scheduler = Scheduler::new(shared.clone());
+        let mut executor = Executor {
+            shared: shared.clone(),
+            scheduler: scheduler.clone(),
+            threads: Vec::with_capacity(self.workers),
+        };
         for index in 0..self.workers {
-            let shared = shared.clone();
+            let handle = Handle { shared: shared.clone(), scheduler: scheduler.clone(), worker: Some(index) };
             let park = self.park.clone();
             let (start, stop) = (self.on_thread_start.clone(), self.on_thread_stop.clone());
             let thread = std::thread::Builder::new().name((self.thread_name)(index)).spawn(move || {
                 if let Some(start) = start {
                     start();
                 }
-                worker::run(shared, index, park());
+                worker::run(handle, park());
                 if let Some(stop) = stop {
                     stop();
                 }
@@ -127,6 +132,8 @@ impl fmt::Debug for Builder {
 /// See the [crate documentation](crate) for the design.
 pub struct Executor {
     shared: Arc<Shared>,
+    /// Made once; every handle and task holds a clone.
+    scheduler: Scheduler,
     threads: Vec<JoinHandle<()>>,
 }
 
@@ -157,7 +164,7 @@ impl Executor {
 
     /// A handle that spawns onto this executor from any thread.
     pub fn handle(&self) -> Handle {
-        Handle { shared: self.shared.clone(), worker: None }
+        Handle { shared: self.shared.clone(), scheduler: self.scheduler.clone(), worker: None }
     }
 
     /// The number of worker threads.
@@ -220,7 +227,7 @@ impl Drop for Executor {
             // elsewhere; shutdown goes on regardless.
             let _ = thread.join();
         }
-        let _enter = enter(Rc::new(Handle { shared: shared.clone(), worker: None }));
+        let _enter = enter(Rc::new(self.handle()));
         loop {
             let wakers = shared.registry.close();
             let mut progressed = !wakers.is_empty();

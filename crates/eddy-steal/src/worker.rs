@@ -214,6 +214,7 @@ impl Schedule for Shared {
 #[derive(Clone)]
 pub struct Handle {
     pub(crate) shared: Arc<Shared>,
+    pub(crate) scheduler: Scheduler,
     /// The worker this handle is entered on, if any.
     pub(crate) worker: Option<usize>,
 }
@@ -237,7 +238,7 @@ impl Handle {
 
 impl Spawn for Handle {
     fn scheduler(&self) -> Scheduler {
-        self.shared.clone()
+        self.scheduler.clone()
     }
 
     fn is_local(&self) -> bool {
@@ -289,8 +290,9 @@ struct Worker {
 }
 
 /// The body of worker thread `index`: runs tasks until the executor closes.
-pub(crate) fn run(shared: Arc<Shared>, index: usize, mut park: Box<dyn Park>) {
-    let _enter = enter(Rc::new(Handle { shared: shared.clone(), worker: Some(index) }));
+pub(crate) fn run(handle: Handle, mut park: Box<dyn Park>) {
+    let (shared, index) = (handle.shared.clone(), handle.worker.expect("a worker's handle names it"));
+    let _enter = enter(Rc::new(handle));
     let _ = shared.workers[index].unpark.set(park.waker());
     let mut worker = Worker {
         shared,

@@ -27,6 +27,7 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::fmt;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -34,27 +35,47 @@ use std::task::Waker;
 
 pub use async_task::ScheduleInfo;
 
-use crate::header::Header;
+use crate::header::{Header, UNREGISTERED};
+use crate::raw::CurrentTask;
 use crate::TaskId;
 
 /// A task that is ready to be polled, handed to an executor's [`Schedule`].
 ///
 /// Running it polls the task's future once; dropping it without running cancels the task and
 /// drops its future on the current thread.
-pub struct Runnable(pub(crate) async_task::Runnable<Header>);
+pub struct Runnable(ManuallyDrop<async_task::Runnable<Header>>);
 
 impl Runnable {
+    pub(crate) fn new(runnable: async_task::Runnable<Header>) -> Runnable {
+        Runnable(ManuallyDrop::new(runnable))
+    }
+
+    /// Takes the async-task runnable out; `self` is consumed without running its `Drop`.
+    fn into_inner(self) -> async_task::Runnable<Header> {
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again, so the runnable is taken exactly once.
+        unsafe { ManuallyDrop::take(&mut this.0) }
+    }
+
+    fn header(&self) -> &Header {
+        self.0.metadata()
+    }
+
     /// Polls the task once. Returns `true` if the task woke itself while it was being polled
     /// (it has then already been handed to [`Schedule::schedule`] again).
     #[inline]
     pub fn run(self) -> bool {
-        self.0.run()
+        let runnable = self.into_inner();
+        // The task's future finds its header through `current_header` while it is polled or
+        // dropped, which is only ever inside `run` or the runnable's drop.
+        let _current = CurrentTask::enter(runnable.metadata());
+        runnable.run()
     }
 
     /// Hands the task to its executor's scheduler, as a wake would.
     #[inline]
     pub fn schedule(self) {
-        self.0.schedule()
+        self.into_inner().schedule()
     }
 
     /// Returns a waker that schedules this task.
@@ -64,20 +85,35 @@ impl Runnable {
 
     /// The id of the task.
     pub fn id(&self) -> TaskId {
-        self.0.metadata().id
+        self.header().id()
     }
 
     /// The key under which the task is registered with its executor, or `None` if its
     /// executor deferred the registration (see [`DEFERRED`]).
     pub fn registration(&self) -> Option<usize> {
-        let key = self.0.metadata().key.load(Ordering::Relaxed);
-        (key != DEFERRED).then_some(key)
+        let key = self.header().key.load(Ordering::Relaxed);
+        (key != UNREGISTERED).then_some(key as usize)
     }
 
     /// Records a deferred registration; call it on the executor's thread before running the
     /// task, so that the task unregisters under `key` when its future is dropped.
+    ///
+    /// # Panics
+    ///
+    /// If `key` is `u32::MAX` or more: a registry of four billion live tasks.
     pub fn set_registration(&self, key: usize) {
-        self.0.metadata().key.store(key, Ordering::Relaxed);
+        let key = u32::try_from(key).ok().filter(|&key| key != UNREGISTERED);
+        let key = key.expect("registry keys must be below u32::MAX (four billion live tasks)");
+        self.header().key.store(key, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Runnable {
+    fn drop(&mut self) {
+        // Dropping a runnable drops the task's future, which reads its header from here.
+        let _current = CurrentTask::enter(self.header());
+        // SAFETY: dropped once, here; `self.0` is not used afterwards.
+        unsafe { ManuallyDrop::drop(&mut self.0) }
     }
 }
 
@@ -88,7 +124,7 @@ pub const DEFERRED: usize = usize::MAX;
 
 impl fmt::Debug for Runnable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Runnable").field(self.0.metadata()).finish()
+        f.debug_tuple("Runnable").field(self.header()).finish()
     }
 }
 
@@ -102,13 +138,43 @@ pub trait Schedule: Send + Sync + 'static {
 }
 
 /// A shared handle to an executor's [`Schedule`]; each task keeps one.
-pub type Scheduler = Arc<dyn Schedule>;
+///
+/// It is one pointer wide (the `Arc<dyn Schedule>` it wraps is two), since every parked task
+/// carries it. An executor makes one with [`Scheduler::new`] and hands out clones from
+/// [`Spawn::scheduler`]; making one allocates, cloning one does not.
+#[derive(Clone)]
+pub struct Scheduler(Arc<Arc<dyn Schedule>>);
+
+impl Scheduler {
+    /// Wraps an executor's wake path.
+    pub fn new(schedule: Arc<dyn Schedule>) -> Scheduler {
+        Scheduler(Arc::new(schedule))
+    }
+
+    /// The address of the wrapped [`Schedule`]: equal for every `Scheduler` made from clones
+    /// of the same `Arc`. This is what [`Spawn::identity`] returns by default.
+    pub fn identity(&self) -> *const () {
+        Arc::as_ptr(&*self.0) as *const ()
+    }
+
+    #[inline]
+    pub(crate) fn schedule(&self, runnable: Runnable, info: ScheduleInfo) {
+        self.0.schedule(runnable, info)
+    }
+}
+
+impl fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Scheduler").field(&self.identity()).finish()
+    }
+}
 
 /// An executor's thread-side face, through which tasks are created on it.
 ///
 /// See the [module documentation](self) for what an implementation must uphold.
 pub trait Spawn: Any {
-    /// Returns the scheduler new tasks are bound to. Called once per spawn.
+    /// Returns the scheduler new tasks are bound to: a clone of one [`Scheduler`] the executor
+    /// keeps. Called once per spawn.
     fn scheduler(&self) -> Scheduler;
 
     /// Whether every task of this executor is polled on the thread that spawned it, so that it
@@ -118,17 +184,21 @@ pub trait Spawn: Any {
     /// Records a newly created task, before it is first scheduled, and returns the key under
     /// which it is registered, or [`DEFERRED`] to register it later. `None` means the executor
     /// is shutting down: the task is then cancelled at once.
+    ///
+    /// A key is kept in 32 bits: keys must be below `u32::MAX` (spawning panics otherwise), which
+    /// a slab index reaches only with four billion live tasks.
     fn register(&self, task: &Runnable) -> Option<usize>;
 
     /// Forgets the task registered under `key`; called when its future has been dropped
     /// (completed, cancelled or aborted), on a thread where this executor is entered.
     fn unregister(&self, key: usize);
 
-    /// Identifies the executor: tasks compare it with the entered executor's when their future
-    /// is dropped, to unregister from the right one. A type that delegates to another `Spawn`
-    /// must return its delegate's identity.
+    /// Identifies the executor: when a task's future is dropped, the [`Scheduler::identity`] of
+    /// the task's scheduler is compared with the entered executor's `identity`, to unregister
+    /// from the right one. It must therefore equal `self.scheduler().identity()`, which the
+    /// default returns; override it to skip the clone.
     fn identity(&self) -> *const () {
-        self as *const Self as *const ()
+        self.scheduler().identity()
     }
 }
 
@@ -177,9 +247,4 @@ pub fn current_executor() -> Option<Rc<dyn Spawn>> {
 #[inline]
 pub fn with_current_executor<R>(f: impl FnOnce(Option<&dyn Spawn>) -> R) -> R {
     CURRENT.with(|c| f(c.borrow().as_deref()))
-}
-
-/// The address that identifies an executor for [`Header::executor`].
-pub(crate) fn address<E: Spawn + ?Sized>(executor: &E) -> usize {
-    executor.identity() as usize
 }

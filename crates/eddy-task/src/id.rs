@@ -6,7 +6,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A process-wide unique identifier of a task.
 ///
-/// Ids are handed out in spawn order starting at 1 and are never reused while the process runs.
+/// Ids are never reused while the process runs. A task gets its id the first time anyone asks
+/// for it ([`Task::id`](crate::Task::id), [`current`](crate::current), a
+/// [`JoinError`](crate::JoinError) that names it), so tasks nobody asks about cost no id and no
+/// trip to the shared counter; ids therefore follow the order of those first questions, not the
+/// order of spawns.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TaskId(NonZeroU64);
 

@@ -6,9 +6,10 @@
 //! task panicked or was cancelled. As in asyncio, **dropping a `Task` cancels it** (its future is
 //! dropped, so `Drop` cleanup runs); [`Task::detach`] lets it run on unobserved.
 //!
-//! Each task is exactly one allocation (built with `async-task`) holding its state, its
-//! [`TaskId`], optional name, spawn location, and the future. Panics inside a task are caught and
-//! handed to whoever awaits it; a panic nobody awaits is reported once on stderr.
+//! Each task is one allocation (built with `async-task`) holding its state, a three-word header
+//! (scheduler, spawn location, registry key) and the future: a parked task costs what smol's
+//! does. Its [`TaskId`], name and cancellation state are boxed on first use. Panics inside a task
+//! are caught and handed to whoever awaits it; a panic nobody awaits is reported once on stderr.
 //!
 //! Executors (`eddy-local`, `eddy-steal`, or your own) implement [`Spawn`] and [`Schedule`], and
 //! [`enter`] themselves on the threads that run tasks; [`spawn`] and [`spawn_local`] reach the

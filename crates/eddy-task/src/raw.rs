@@ -20,19 +20,16 @@ use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use async_task::WithInfo;
 
 use crate::error::panic_message;
-use crate::executor::{address, with_current_executor, Runnable, Spawn};
-use crate::header::{Describe, Header, TaskInfo};
+use crate::executor::{with_current_executor, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn, DEFERRED};
+use crate::header::{Describe, Header, TaskInfo, UNREGISTERED};
 use crate::{JoinError, Task, TaskId};
-
-/// A registry key that means "not registered (yet)".
-const UNREGISTERED: usize = crate::executor::DEFERRED;
 
 /// What a task's future produced: the value, or why there is none.
 pub(crate) enum Outcome<T> {
@@ -75,15 +72,30 @@ impl Drop for PanicSlot {
 thread_local! {
     /// The header of the task being polled on this thread, or null.
     static CURRENT_TASK: Cell<*const Header> = const { Cell::new(ptr::null()) };
-    /// A small number naming this thread, for the `!Send` check.
-    static THREAD: usize = {
-        static NEXT: AtomicUsize = AtomicUsize::new(1);
-        NEXT.fetch_add(1, Ordering::Relaxed)
+    /// A small number naming this thread, for the `!Send` check (0 names no thread).
+    static THREAD: u32 = {
+        static NEXT: AtomicU32 = AtomicU32::new(1);
+        let token = NEXT.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_add(1));
+        token.expect("more than four billion threads have run eddy tasks")
     };
 }
 
-fn thread_token() -> usize {
+fn thread_token() -> u32 {
     THREAD.with(|t| *t)
+}
+
+/// The header of the task being run or dropped on this thread.
+///
+/// # Safety
+///
+/// Only inside a task's `TaskFuture::poll` or `Drop`: those run only inside [`Runnable::run`]
+/// or [`Runnable`]'s drop, which set `CURRENT_TASK` to that task's header for their duration.
+unsafe fn current_header<'a>() -> &'a Header {
+    let header = CURRENT_TASK.with(Cell::get);
+    debug_assert!(!header.is_null(), "a task future ran outside Runnable::run or drop");
+    // SAFETY: per the contract above, `header` is the header of the task whose future is on
+    // this thread's stack, and a header outlives its future.
+    unsafe { &*header }
 }
 
 /// Returns the id, name and spawn location of the task running on this thread, or `None`
@@ -149,48 +161,48 @@ impl Future for Cancelled {
     }
 }
 
-/// Sets `CURRENT_TASK` for the duration of one poll.
-struct Polling(*const Header);
+/// Sets `CURRENT_TASK` while a task's runnable runs or is dropped; restores the previous value
+/// (tasks may run inside tasks, under a nested `block_on`).
+pub(crate) struct CurrentTask(*const Header);
 
-impl Polling {
-    fn enter(header: &Header) -> Polling {
-        Polling(CURRENT_TASK.with(|c| c.replace(header)))
+impl CurrentTask {
+    pub(crate) fn enter(header: &Header) -> CurrentTask {
+        CurrentTask(CURRENT_TASK.with(|c| c.replace(header)))
     }
 }
 
-impl Drop for Polling {
+impl Drop for CurrentTask {
     fn drop(&mut self) {
         CURRENT_TASK.with(|c| c.set(self.0));
     }
 }
 
 /// The future stored in a task's allocation: the user's future plus the task layer's duties.
-struct TaskFuture<'h, F> {
-    header: &'h Header,
-    /// For a `!Send` future, the thread that spawned it; 0 (no thread's token) for a `Send`
-    /// future. A plain `usize` rather than an `Option`: 8 bytes less in every task.
-    owner: usize,
+///
+/// It holds nothing but the user's future: its header (flags, owner, registry key) is found
+/// through `current_header`, which saves a pointer in every task.
+struct TaskFuture<F> {
     future: ManuallyDrop<F>,
 }
 
-impl<F: Future> Future for TaskFuture<'_, F> {
+impl<F: Future> Future for TaskFuture<F> {
     type Output = Outcome<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: `future` is structurally pinned: it is never moved out of `self`, and it is
         // dropped in place (in `Drop`) or leaked, never moved.
         let this = unsafe { self.get_unchecked_mut() };
-        let header = this.header;
+        // SAFETY: this is `TaskFuture::poll`.
+        let header = unsafe { current_header() };
         if header.abort_requested() {
             return Poll::Ready(Outcome::Aborted);
         }
-        if this.owner != 0 && this.owner != thread_token() {
+        if header.owner != 0 && header.owner != thread_token() {
             let payload = Box::new("a !Send task was polled on a thread other than the one that spawned it");
             return Poll::Ready(Outcome::Panicked(panic_slot(header, payload)));
         }
         // SAFETY: see above; `this.future` stays where it is for the rest of its life.
         let future = unsafe { Pin::new_unchecked(&mut *this.future) };
-        let _polling = Polling::enter(header);
         match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Ready(value)) => Poll::Ready(Outcome::Ready(value)),
             Ok(Poll::Pending) => Poll::Pending,
@@ -199,18 +211,20 @@ impl<F: Future> Future for TaskFuture<'_, F> {
     }
 }
 
-impl<F> Drop for TaskFuture<'_, F> {
+impl<F> Drop for TaskFuture<F> {
     fn drop(&mut self) {
-        if self.owner == 0 || self.owner == thread_token() {
+        // SAFETY: this is `TaskFuture`'s drop.
+        let header = unsafe { current_header() };
+        if header.owner == 0 || header.owner == thread_token() {
             // SAFETY: `future` is dropped exactly once, here, and not used afterwards.
             unsafe { ManuallyDrop::drop(&mut self.future) };
         }
         // Otherwise a `!Send` future would be dropped on a foreign thread; it is leaked instead.
-        let key = self.header.key.load(Ordering::Relaxed);
+        let key = header.key.load(Ordering::Relaxed);
         if key != UNREGISTERED {
-            let executor = self.header.executor;
+            let executor = header.scheduler.identity();
             with_current_executor(|current| match current {
-                Some(current) if address(current) == executor => current.unregister(key),
+                Some(current) if current.identity() == executor => current.unregister(key as usize),
                 // Not dropped under its executor: only possible once that executor has shut
                 // down and forgotten its registry, so there is nothing to remove.
                 _ => {}
@@ -220,7 +234,8 @@ impl<F> Drop for TaskFuture<'_, F> {
 }
 
 fn panic_slot(header: &Header, payload: Box<dyn Any + Send>) -> PanicSlot {
-    PanicSlot { payload: Some(payload), id: header.id, name: header.name.clone(), location: header.location }
+    let (id, name) = header.describe();
+    PanicSlot { payload: Some(payload), id, name, location: header.location() }
 }
 
 /// Creates a task running `future` on `executor` and schedules it.
@@ -243,39 +258,28 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let header = Header {
-        id: TaskId::next(),
-        name,
-        location,
-        executor: address(executor),
-        key: AtomicUsize::new(UNREGISTERED),
-        abort: AtomicBool::new(false),
-        cancel_requested: AtomicBool::new(false),
-        cancel_wakers: Mutex::new(None),
-    };
     let owner = if local { thread_token() } else { 0 };
-    let scheduler = executor.scheduler();
-    let schedule = WithInfo(move |runnable, info| scheduler.schedule(Runnable(runnable), info));
+    let header = Header::new(executor.scheduler(), location, name, owner);
     // SAFETY: `spawn_unchecked` asks that
     // - a `!Send` future's runnable be used and dropped on its thread: the caller promises that
     //   `F` is `Send` unless `local`, and for a local task `TaskFuture` itself refuses to poll or
     //   drop the future anywhere but on `owner`;
-    // - borrowed non-metadata data outlive the runnable: the future borrows only the header, which
-    //   is the task's metadata and outlives the future by async-task's construction;
-    // - the schedule function is `Send + Sync + 'static`, as `Scheduler` is.
+    // - borrowed non-metadata data outlive the runnable: the future borrows nothing;
+    // - the schedule function is `Send + Sync + 'static`: it captures nothing.
     let (runnable, task) = unsafe {
         async_task::Builder::new().metadata(header).spawn_unchecked(
-            move |header: &Header| TaskFuture { header, owner, future: ManuallyDrop::new(future) },
-            schedule,
+            move |_: &Header| TaskFuture { future: ManuallyDrop::new(future) },
+            WithInfo(schedule),
         )
     };
     let task = Task::new(task, &runnable);
-    let runnable = Runnable(runnable);
+    let runnable = Runnable::new(runnable);
     match executor.register(&runnable) {
+        Some(DEFERRED) => runnable.schedule(),
         Some(key) => {
             // Relaxed: `schedule` hands the runnable over with the synchronization that makes
             // this store visible to whichever thread later drops the future.
-            runnable.0.metadata().key.store(key, Ordering::Relaxed);
+            runnable.set_registration(key);
             runnable.schedule();
         }
         // The executor is shutting down: dropping the runnable cancels the task.
@@ -284,31 +288,31 @@ where
     task
 }
 
+/// The schedule function of every task: hands the runnable to the scheduler in its header.
+///
+/// It captures nothing, so it takes no room in the task. async-task keeps a task alive during
+/// its schedule function only when that function captures something; this one reads the
+/// scheduler out of the task, so it holds a waker (a reference on the task) until the
+/// scheduler returns, in case the scheduler drops the runnable and with it the last reference.
+fn schedule(runnable: async_task::Runnable<Header>, info: ScheduleInfo) {
+    let _alive = runnable.waker();
+    let scheduler: *const Scheduler = &runnable.metadata().scheduler;
+    // SAFETY: `_alive` keeps the task's allocation, and the scheduler in it, alive until the end
+    // of this function.
+    unsafe { &*scheduler }.schedule(Runnable::new(runnable), info);
+}
+
 /// A task that has already finished with `result`, with the id, name and location of `like`:
 /// what [`Task::poll_outcome`] leaves in place of a handle whose result it took.
 pub(crate) fn finished<T: 'static>(like: &Header, result: Result<T, JoinError>) -> Task<T> {
-    let header = Header {
-        id: like.id,
-        name: like.name.clone(),
-        location: like.location,
-        executor: 0,
-        key: AtomicUsize::new(UNREGISTERED),
-        abort: AtomicBool::new(false),
-        cancel_requested: AtomicBool::new(false),
-        cancel_wakers: Mutex::new(None),
-    };
+    let header = Header::like(noop_scheduler(), like);
     // The future completes at its first poll, which happens right here, so it is never
     // scheduled; a wake of the finished task does nothing.
     let schedule = |runnable: async_task::Runnable<Header>| drop(runnable);
     let outcome = match result {
         Ok(value) => Outcome::Ready(value),
         Err(err) => match err.try_into_panic() {
-            Ok(payload) => Outcome::Panicked(PanicSlot {
-                payload: Some(payload),
-                id: like.id,
-                name: like.name.clone(),
-                location: like.location,
-            }),
+            Ok(payload) => Outcome::Panicked(panic_slot(like, payload)),
             Err(_cancelled) => Outcome::Aborted,
         },
     };
@@ -323,4 +327,26 @@ pub(crate) fn finished<T: 'static>(like: &Header, result: Result<T, JoinError>) 
     let task = Task::new(task, &runnable);
     runnable.run();
     task
+}
+
+/// The scheduler of finished tasks, which are never scheduled.
+fn noop_scheduler() -> Scheduler {
+    struct Never;
+    impl Schedule for Never {
+        fn schedule(&self, runnable: Runnable, _info: ScheduleInfo) {
+            drop(runnable);
+        }
+    }
+    static NEVER: OnceLock<Scheduler> = OnceLock::new();
+    NEVER.get_or_init(|| Scheduler::new(Arc::new(Never))).clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_task_wrapper_adds_nothing_to_the_future() {
+        assert_eq!(std::mem::size_of::<TaskFuture<[u64; 5]>>(), 40);
+    }
 }

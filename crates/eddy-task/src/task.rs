@@ -4,7 +4,6 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Waker};
 
 use crate::header::Header;
@@ -157,12 +156,12 @@ impl<T> Task<T> {
 
     /// The task's unique id.
     pub fn id(&self) -> TaskId {
-        self.header().id
+        self.header().id()
     }
 
     /// The task's name, if it was spawned with [`Builder::name`](crate::Builder::name).
     pub fn name(&self) -> Option<&str> {
-        self.header().name.as_deref()
+        self.header().name()
     }
 }
 
@@ -178,7 +177,10 @@ impl<T> Future for Task<T> {
         Poll::Ready(match outcome {
             Some(Outcome::Ready(value)) => Ok(value),
             Some(Outcome::Panicked(slot)) => Err(slot.into_join_error()),
-            Some(Outcome::Aborted) | None => Err(JoinError::cancelled(header.id, header.name.clone())),
+            Some(Outcome::Aborted) | None => {
+                let (id, name) = header.describe();
+                Err(JoinError::cancelled(id, name))
+            }
         })
     }
 }
@@ -187,8 +189,8 @@ impl<T> fmt::Debug for Task<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let header = self.header();
         f.debug_struct("Task")
-            .field("id", &header.id)
-            .field("name", &header.name)
+            .field("id", &header.id())
+            .field("name", &header.name())
             .field("finished", &self.is_finished())
             .finish()
     }
@@ -215,14 +217,14 @@ impl AbortHandle {
     /// The id of the task this handle aborts.
     pub fn id(&self) -> TaskId {
         // SAFETY: `self.waker` holds a reference on the task's allocation.
-        unsafe { self.header.get() }.id
+        unsafe { self.header.get() }.id()
     }
 }
 
 fn abort(header: &Header, waker: &Waker) {
     // Release pairs with the Acquire load in `TaskFuture::poll`; the wake makes sure a poll
     // follows even if the task is parked on something that will never wake it.
-    header.abort.store(true, Ordering::Release);
+    header.abort();
     waker.wake_by_ref();
 }
 

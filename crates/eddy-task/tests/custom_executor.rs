@@ -11,6 +11,7 @@ use eddy_task::{enter, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn};
 #[derive(Clone)]
 struct Tiny {
     queue: Arc<TinyQueue>,
+    scheduler: Scheduler,
     local: bool,
 }
 
@@ -25,7 +26,7 @@ impl Schedule for TinyQueue {
 
 impl Spawn for Tiny {
     fn scheduler(&self) -> Scheduler {
-        self.queue.clone()
+        self.scheduler.clone()
     }
     fn is_local(&self) -> bool {
         self.local
@@ -38,7 +39,8 @@ impl Spawn for Tiny {
 
 impl Tiny {
     fn new(local: bool) -> Tiny {
-        Tiny { queue: Arc::default(), local }
+        let queue = Arc::<TinyQueue>::default();
+        Tiny { scheduler: Scheduler::new(queue.clone()), queue, local }
     }
 
     fn pop(&self) -> Option<Runnable> {
