@@ -40,6 +40,9 @@ pub(crate) struct Idle {
     on_queue: Box<[AtomicBool]>,
     /// How many workers are looking for work to steal.
     pub(crate) searching: AtomicUsize,
+    /// How many workers are parked with no time limit. A task pushed into an empty LIFO slot
+    /// wakes one of them only if there is one (see `worker`'s module docs).
+    deep: AtomicUsize,
 }
 
 impl Idle {
@@ -49,6 +52,7 @@ impl Idle {
             sleeping: (0..workers).map(|_| AtomicBool::new(false)).collect(),
             on_queue: (0..workers).map(|_| AtomicBool::new(false)).collect(),
             searching: AtomicUsize::new(0),
+            deep: AtomicUsize::new(0),
         }
     }
 
@@ -78,6 +82,27 @@ impl Idle {
             return None;
         }
         self.claim()
+    }
+
+    /// A worker is about to park with no time limit; it re-checks the queues after this.
+    pub(crate) fn enter_deep(&self) {
+        self.deep.fetch_add(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+    }
+
+    pub(crate) fn leave_deep(&self) {
+        self.deep.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// After pushing a task into an empty LIFO slot: claims a sleeping worker only if some
+    /// worker is parked with no time limit, since it would not look at the slot by itself. Either
+    /// this sees that worker's `enter_deep`, or that worker's re-check sees the pushed task.
+    pub(crate) fn notify_deep(&self) -> Option<usize> {
+        fence(Ordering::SeqCst);
+        if self.deep.load(Ordering::SeqCst) == 0 {
+            return None;
+        }
+        self.notify()
     }
 
     /// Claims a sleeping worker, skipping entries of workers that woke by themselves.
@@ -166,6 +191,41 @@ mod tests {
                 searcher.thread().unpark();
             }
             searcher.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn a_task_pushed_into_a_lifo_slot_reaches_a_deep_sleeper() {
+        loom::model(|| {
+            let idle = Arc::new(Idle::new(1));
+            // The task in the other worker's LIFO slot, which that worker then never runs.
+            let lifo = Arc::new(AtomicUsize::new(0));
+
+            let sleeper = {
+                let (idle, lifo) = (idle.clone(), lifo.clone());
+                thread::spawn(move || loop {
+                    if lifo.load(Ordering::SeqCst) == 1 {
+                        return;
+                    }
+                    // As `Worker::sleep` does when no LIFO slot is occupied.
+                    idle.announce(0);
+                    idle.enter_deep();
+                    if lifo.load(Ordering::SeqCst) == 1 {
+                        idle.leave_deep();
+                        idle.cancel(0);
+                        return;
+                    }
+                    thread::park();
+                    idle.leave_deep();
+                    idle.cancel(0);
+                })
+            };
+
+            lifo.store(1, Ordering::SeqCst);
+            if idle.notify_deep() == Some(0) {
+                sleeper.thread().unpark();
+            }
+            sleeper.join().unwrap();
         });
     }
 }
