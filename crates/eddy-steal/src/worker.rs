@@ -10,7 +10,8 @@
 //!   running task just woke (a message's receiver, a freshly spawned child) runs next, while its
 //!   data is hot in cache. The task it displaces goes to the back of the local queue (and idle
 //!   workers are notified, as for any queued task).
-//! - A task that woke **itself** (`yield_now`) goes to the back of the local queue.
+//! - A task that woke **itself** (`yield_now`) goes to the back of the local queue. That is not
+//!   new work, so only a worker parked with no time limit is told (as for a LIFO push).
 //! - A task woken **elsewhere** (another thread, the main future) goes to the injector.
 //! - A full local queue moves half of itself to the injector.
 //!
@@ -54,8 +55,8 @@
 //! true to false, and unparks that worker. Either the producer's queue push is visible to the
 //! worker's step 3, or the worker's `sleeping` and `idle` entry are visible to the producer.
 //! Stale `idle` entries (workers that woke by themselves) are skipped by the swap. A push into an
-//! empty LIFO slot does the same only if the deep-sleeper count is not zero, with the same fence
-//! pairing against step 5.
+//! empty LIFO slot, or of a task that yielded, does the same only if the deep-sleeper count is
+//! not zero, with the same fence pairing against step 5.
 //!
 //! Every `IO_INTERVAL` ticks a busy worker takes a non-blocking turn of its park hook, so I/O and
 //! timers are served even when every worker is busy.
@@ -134,7 +135,15 @@ impl Shared {
 
     fn schedule_local(&self, index: usize, runnable: Runnable, yielded: bool) {
         if yielded {
-            self.push_local(index, runnable);
+            // Not new work: this worker runs the task again when its turn comes (async-task
+            // reschedules a task that woke itself after its poll returned, so this worker is
+            // back in its loop). Only a worker parked with no time limit is told, in case the
+            // next task blocks this thread; searching and briefly parked workers look by
+            // themselves. (A notification per yield costs a contended read-modify-write.)
+            self.push_local(index, runnable, false);
+            if let Some(sleeper) = self.idle.notify_deep() {
+                self.unpark(sleeper);
+            }
             return;
         }
         match self.workers[index].lifo.force_push(runnable) {
@@ -145,13 +154,16 @@ impl Shared {
                     self.unpark(sleeper);
                 }
             }
-            Ok(Some(displaced)) => self.push_local(index, displaced),
+            Ok(Some(displaced)) => self.push_local(index, displaced, true),
             Err(_) => unreachable!("the LIFO slot is never closed"),
         }
     }
 
-    fn push_local(&self, index: usize, runnable: Runnable) {
+    /// Pushes onto `index`'s local queue, overflowing half of it into the injector when full;
+    /// notifies idle workers if `notify` or if it overflowed.
+    fn push_local(&self, index: usize, runnable: Runnable, notify: bool) {
         let queue = &self.workers[index].queue;
+        let mut notify = notify;
         if let Err(PushError::Full(runnable)) = queue.push(runnable) {
             // Move half of the local queue to the injector, where every worker can see it.
             for _ in 0..LOCAL_CAPACITY / 2 {
@@ -161,8 +173,11 @@ impl Shared {
                 }
             }
             self.inject(runnable);
+            notify = true;
         }
-        self.notify();
+        if notify {
+            self.notify();
+        }
     }
 
     /// Makes sure some worker will look at newly queued work.
@@ -382,7 +397,7 @@ impl Worker {
                 return Some(runnable);
             }
             // Too many in a row from the slot: behind everything already queued it goes.
-            self.shared.push_local(self.index, runnable);
+            self.shared.push_local(self.index, runnable, true);
         }
         self.lifo_polls = 0;
         self.me().queue.pop().ok()

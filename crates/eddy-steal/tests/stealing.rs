@@ -36,6 +36,34 @@ fn a_task_woken_just_before_its_worker_blocks_runs_elsewhere() {
 }
 
 #[test]
+fn a_task_that_yielded_just_before_its_worker_blocks_runs_elsewhere() {
+    within(Duration::from_secs(60), || {
+        let ex = Executor::builder().workers(2).build().unwrap();
+        let released = Arc::new(AtomicBool::new(false));
+        let yielder = ex.spawn({
+            let released = released.clone();
+            async move {
+                // The blocker lands in this worker's LIFO slot, so it runs next...
+                let blocker = eddy_task::spawn({
+                    let released = released.clone();
+                    async move {
+                        while !released.load(Ordering::SeqCst) {
+                            std::thread::sleep(Duration::from_millis(1));
+                        }
+                    }
+                });
+                // ...while this task, yielding, waits in the worker's queue behind it: only
+                // another worker can resume it.
+                eddy_task::yield_now().await;
+                released.store(true, Ordering::SeqCst);
+                blocker.await.unwrap();
+            }
+        });
+        ex.run(yielder).unwrap();
+    });
+}
+
+#[test]
 fn queued_tasks_behind_a_blocked_worker_are_stolen() {
     within(Duration::from_secs(60), || {
         let ex = Executor::builder().workers(2).build().unwrap();
