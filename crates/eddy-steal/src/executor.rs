@@ -90,14 +90,16 @@ impl Builder {
     /// Fails if the OS refuses to start a thread; the threads already started are stopped.
     pub fn build(self) -> io::Result<Executor> {
         let shared = Arc::new(Shared::new(self.workers));
-        let scheduler = Scheduler::new(shared.clone());
         let mut executor = Executor {
             shared: shared.clone(),
-            scheduler: scheduler.clone(),
+            scheduler: Scheduler::new(shared.clone()),
             threads: Vec::with_capacity(self.workers),
         };
         for index in 0..self.workers {
-            let handle = Handle { shared: shared.clone(), scheduler: scheduler.clone(), worker: Some(index) };
+            // Each worker's own `Scheduler` (all wrapping the same `Shared`): a spawn clones it,
+            // so workers spawning at once do not contend on one reference count.
+            let scheduler = Scheduler::new(shared.clone());
+            let handle = Handle { shared: shared.clone(), scheduler, worker: Some(index) };
             let park = self.park.clone();
             let (start, stop) = (self.on_thread_start.clone(), self.on_thread_stop.clone());
             let thread = std::thread::Builder::new().name((self.thread_name)(index)).spawn(move || {
