@@ -24,7 +24,7 @@
 //!    undefined behaviour.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -174,7 +174,7 @@ impl fmt::Debug for Scheduler {
 /// See the [module documentation](self) for what an implementation must uphold.
 pub trait Spawn: Any {
     /// Returns the scheduler new tasks are bound to: a clone of one [`Scheduler`] the executor
-    /// keeps. Called once per spawn.
+    /// keeps. Called once per spawn, and once per [`enter`].
     fn scheduler(&self) -> Scheduler;
 
     /// Whether every task of this executor is polled on the thread that spawned it, so that it
@@ -204,29 +204,65 @@ pub trait Spawn: Any {
 
 thread_local! {
     static CURRENT: RefCell<Option<Rc<dyn Spawn>>> = const { RefCell::new(None) };
+    /// A clone of the current executor's scheduler, for [`hand_over`].
+    static HELD: Cell<Option<Scheduler>> = const { Cell::new(None) };
 }
 
 /// Makes `executor` the current executor of this thread until the guard is dropped.
 ///
 /// Guards nest: dropping one restores the executor that was current before.
 pub fn enter(executor: Rc<dyn Spawn>) -> EnterGuard {
+    let previous_scheduler = HELD.replace(Some(executor.scheduler()));
     let previous = CURRENT.with(|c| c.borrow_mut().replace(executor));
-    EnterGuard { previous, _not_send: PhantomData }
+    EnterGuard { previous, previous_scheduler, _not_send: PhantomData }
 }
 
 /// Restores the previous current executor when dropped; returned by [`enter`].
 #[must_use = "the executor stays current only while the guard lives"]
 pub struct EnterGuard {
     previous: Option<Rc<dyn Spawn>>,
+    previous_scheduler: Option<Scheduler>,
     _not_send: PhantomData<*const ()>,
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
         let previous = self.previous.take();
+        let _left_scheduler = HELD.replace(self.previous_scheduler.take());
         // The executor being left is dropped after the borrow ends, since dropping it may run
         // arbitrary code that looks at the current executor.
         let _left = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), previous));
+    }
+}
+
+/// Hands a task that became ready to the scheduler in its header; the schedule function of
+/// every task.
+///
+/// The scheduler must stay alive until its `schedule` returns, and the task's reference to it
+/// may not: a scheduler that drops the runnable (its executor is gone) may drop the task's last
+/// reference, and with it the scheduler's last owner. async-task guards a capturing schedule
+/// function with a reference on the task, two atomic operations per wake. Here, when the task
+/// belongs to the executor entered on this thread (the common case: a wake from a task of the
+/// same executor, a yield), the thread's own clone of that scheduler, taken out of `HELD` for the
+/// call, keeps it alive instead; only other wakes pay for the reference.
+pub(crate) fn hand_over(runnable: async_task::Runnable<Header>, info: ScheduleInfo) {
+    let held = HELD.take();
+    match held {
+        Some(held) if held.identity() == runnable.metadata().scheduler.identity() => {
+            held.schedule(Runnable::new(runnable), info);
+            // Put back, unless the scheduler entered an executor meanwhile and left one in place.
+            if let Some(other) = HELD.replace(Some(held)) {
+                HELD.set(Some(other));
+            }
+        }
+        other => {
+            HELD.set(other);
+            let _alive = runnable.waker();
+            let scheduler: *const Scheduler = &runnable.metadata().scheduler;
+            // SAFETY: `_alive` keeps the task's allocation, and the scheduler in it, alive until
+            // the end of this block.
+            unsafe { &*scheduler }.schedule(Runnable::new(runnable), info);
+        }
     }
 }
 

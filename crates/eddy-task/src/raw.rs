@@ -27,7 +27,9 @@ use std::task::{Context, Poll};
 use async_task::WithInfo;
 
 use crate::error::panic_message;
-use crate::executor::{with_current_executor, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn, DEFERRED};
+use crate::executor::{
+    hand_over, with_current_executor, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn, DEFERRED,
+};
 use crate::header::{Describe, Header, TaskInfo, UNREGISTERED};
 use crate::{JoinError, Task, TaskId};
 
@@ -269,7 +271,7 @@ where
     let (runnable, task) = unsafe {
         async_task::Builder::new().metadata(header).spawn_unchecked(
             move |_: &Header| TaskFuture { future: ManuallyDrop::new(future) },
-            WithInfo(schedule),
+            WithInfo(hand_over),
         )
     };
     let task = Task::new(task, &runnable);
@@ -286,20 +288,6 @@ where
         None => drop(runnable),
     }
     task
-}
-
-/// The schedule function of every task: hands the runnable to the scheduler in its header.
-///
-/// It captures nothing, so it takes no room in the task. async-task keeps a task alive during
-/// its schedule function only when that function captures something; this one reads the
-/// scheduler out of the task, so it holds a waker (a reference on the task) until the
-/// scheduler returns, in case the scheduler drops the runnable and with it the last reference.
-fn schedule(runnable: async_task::Runnable<Header>, info: ScheduleInfo) {
-    let _alive = runnable.waker();
-    let scheduler: *const Scheduler = &runnable.metadata().scheduler;
-    // SAFETY: `_alive` keeps the task's allocation, and the scheduler in it, alive until the end
-    // of this function.
-    unsafe { &*scheduler }.schedule(Runnable::new(runnable), info);
 }
 
 /// A task that has already finished with `result`, with the id, name and location of `like`:
