@@ -321,14 +321,14 @@ impl Spawn for Pool {
         false
     }
 
-    fn register(&self, _task: &Runnable) -> Option<usize> {
-        // Queued closures are reachable through the queue and running ones cannot be
-        // cancelled, so the pool keeps no registry; it only refuses work once shut down.
-        if self.inner.closed.load(Ordering::SeqCst) {
-            None
-        } else {
-            Some(0)
-        }
+    fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::SeqCst)
+    }
+
+    fn register(&self, _waker: &std::task::Waker) -> Option<usize> {
+        // A blocking task finishes in its one poll and never waits, so it never registers; queued
+        // closures are reachable through the queue. The pool keeps no registry.
+        Some(0)
     }
 
     fn unregister(&self, _key: usize) {}

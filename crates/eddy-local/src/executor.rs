@@ -2,8 +2,9 @@
 //!
 //! # Who touches what
 //!
-//! - `Local` (behind `Rc`, never leaves the owner thread): the ready queue, the registry of live
-//!   tasks and the `closed` flag. Borrowed only for single pushes, pops and registry updates, never
+//! - `Local` (behind `Rc`, never leaves the owner thread): the ready queue, the registry of
+//!   tasks that have waited (a task registers from inside its poll, the first time it returns
+//!   `Pending`) and the `closed` flag. Borrowed only for single pushes, pops and registry updates, never
 //!   across a poll, so wakes and spawns from inside a task always find them free.
 //! - `Shared` (behind `Arc`, held by every task's scheduler): the remote queue and the waker of
 //!   whoever drives the executor. Written by any thread, drained by the owner thread.
@@ -261,7 +262,7 @@ impl Default for LocalExecutor {
 impl fmt::Debug for LocalExecutor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LocalExecutor")
-            .field("live_tasks", &self.local.tasks.borrow().len())
+            .field("registered_tasks", &self.local.tasks.borrow().len())
             .field("ready", &(self.local.queue.borrow().len() + self.local.shared.remote.len()))
             .field("closed", &self.local.closed.get())
             .finish()
@@ -289,16 +290,6 @@ impl Local {
             return;
         }
         for runnable in self.shared.remote.try_iter() {
-            // A task spawned through a `LocalHandle` is registered here, on the owner thread.
-            if runnable.registration().is_none() {
-                match self.register(&runnable) {
-                    Some(key) => runnable.set_registration(key),
-                    None => {
-                        drop(runnable); // shutting down: cancelled
-                        continue;
-                    }
-                }
-            }
             self.queue.borrow_mut().push_back(runnable);
         }
     }
@@ -313,11 +304,15 @@ impl Spawn for Local {
         true
     }
 
-    fn register(&self, task: &Runnable) -> Option<usize> {
+    fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    fn register(&self, waker: &Waker) -> Option<usize> {
         if self.closed.get() {
             return None;
         }
-        Some(self.tasks.borrow_mut().insert(task.waker()))
+        Some(self.tasks.borrow_mut().insert(waker.clone()))
     }
 
     fn unregister(&self, key: usize) {
@@ -342,8 +337,12 @@ impl Spawn for LocalExecutor {
         true
     }
 
-    fn register(&self, task: &Runnable) -> Option<usize> {
-        self.local.register(task)
+    fn is_closed(&self) -> bool {
+        self.local.is_closed()
+    }
+
+    fn register(&self, waker: &Waker) -> Option<usize> {
+        self.local.register(waker)
     }
 
     fn unregister(&self, key: usize) {
@@ -451,10 +450,14 @@ impl Spawn for LocalHandle {
         false
     }
 
-    fn register(&self, _task: &Runnable) -> Option<usize> {
-        // The registry lives on the owner thread: the owner registers the task when it takes it
-        // off the remote queue.
-        (!self.shared.closed.load(Ordering::SeqCst)).then_some(eddy_task::executor::DEFERRED)
+    fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::SeqCst)
+    }
+
+    fn register(&self, _waker: &Waker) -> Option<usize> {
+        // Never called: a task registers with the executor entered where it runs, which is the
+        // executor's own `Spawn` on its thread, never a handle.
+        None
     }
 
     fn unregister(&self, _key: usize) {

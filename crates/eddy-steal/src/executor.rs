@@ -174,8 +174,10 @@ impl Executor {
         self.shared.workers.len()
     }
 
-    /// The number of live tasks (spawned and not yet ended).
-    pub fn live_tasks(&self) -> usize {
+    /// The number of tasks that have waited (returned `Pending`) at least once and not yet
+    /// ended: the tasks shutdown reaches through the registry. A task that has not waited yet is
+    /// in a queue, where shutdown finds it, and costs the registry nothing.
+    pub fn registered_tasks(&self) -> usize {
         self.shared.registry.len()
     }
 
@@ -256,7 +258,7 @@ impl fmt::Debug for Executor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Executor")
             .field("workers", &self.workers())
-            .field("live_tasks", &self.live_tasks())
+            .field("registered_tasks", &self.registered_tasks())
             .field("closed", &self.shared.closed.load(Ordering::Relaxed))
             .finish()
     }

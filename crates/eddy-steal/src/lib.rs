@@ -4,7 +4,8 @@
 //! worker has a bounded local queue and a LIFO slot; a shared injector takes tasks woken or
 //! spawned from outside the workers; an idle worker steals half of a random victim's queue. No
 //! mutex is taken to spawn, schedule or complete a task: the queues are `concurrent-queue`s and
-//! the registry of live tasks (needed to cancel them at shutdown) is sharded.
+//! the registry of waiting tasks (needed to cancel them at shutdown; a task joins it the first
+//! time it returns `Pending`) is sharded.
 //!
 //! Idle workers wait through a park hook (`eddy_task::Park`): on its own, this crate sleeps the
 //! thread; the `eddy` facade plugs in its I/O driver, so the idle worker that waits is also the

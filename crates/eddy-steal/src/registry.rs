@@ -1,4 +1,5 @@
-//! The registry of live tasks, sharded so that spawns and completions on different threads
+//! The registry of tasks that have waited (a task registers the first time it returns
+//! `Pending`), sharded so that registrations and completions on different threads
 //! rarely meet on the same lock.
 //!
 //! Each shard is a mutex around a slab of wakers. A key is `index * shards + shard`, so

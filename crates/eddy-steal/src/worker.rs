@@ -296,12 +296,16 @@ impl Spawn for Handle {
         false
     }
 
-    fn register(&self, task: &Runnable) -> Option<usize> {
+    fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+    }
+
+    fn register(&self, waker: &Waker) -> Option<usize> {
         if self.shared.closed.load(Ordering::Acquire) {
             return None;
         }
         let hint = self.worker.unwrap_or_else(thread_hint);
-        self.shared.registry.register(hint, task.waker())
+        self.shared.registry.register(hint, waker.clone())
     }
 
     fn unregister(&self, key: usize) {

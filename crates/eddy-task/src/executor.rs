@@ -13,10 +13,11 @@
 //! # Obligations of an executor
 //!
 //! 1. Run each queued [`Runnable`] with [`Runnable::run`] while its [`Spawn`] is entered on that
-//!    thread, so that spawns and [`current`](crate::current) inside tasks work.
-//! 2. Keep a registry of live tasks ([`Spawn::register`]) so that shutdown can reach tasks that
-//!    are parked on a waker: at shutdown, refuse new registrations, wake every registered task,
-//!    and drop every runnable that reaches the queues. Dropping a runnable drops its future, so
+//!    thread, so that spawns, [`current`](crate::current) and registration inside tasks work.
+//! 2. Keep a registry of tasks that wait ([`Spawn::register`], called by a task the first time
+//!    it returns `Pending`) so that shutdown can reach tasks that are parked on a waker: at
+//!    shutdown, report [`Spawn::is_closed`], refuse new registrations, wake every registered
+//!    task, and drop every runnable that reaches the queues. Dropping a runnable drops its future, so
 //!    its `Drop` cleanup runs and its awaiter sees a cancelled [`JoinError`](crate::JoinError).
 //! 3. Report [`Spawn::is_local`] truthfully. A `!Send` future is only ever polled or dropped on
 //!    the thread that spawned it; the task layer checks this itself (a foreign-thread poll fails
@@ -29,13 +30,12 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::rc::Rc;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::Waker;
 
 pub use async_task::ScheduleInfo;
 
-use crate::header::{Header, UNREGISTERED};
+use crate::header::Header;
 use crate::raw::CurrentTask;
 use crate::TaskId;
 
@@ -87,25 +87,6 @@ impl Runnable {
     pub fn id(&self) -> TaskId {
         self.header().id()
     }
-
-    /// The key under which the task is registered with its executor, or `None` if its
-    /// executor deferred the registration (see [`DEFERRED`]).
-    pub fn registration(&self) -> Option<usize> {
-        let key = self.header().key.load(Ordering::Relaxed);
-        (key != UNREGISTERED).then_some(key as usize)
-    }
-
-    /// Records a deferred registration; call it on the executor's thread before running the
-    /// task, so that the task unregisters under `key` when its future is dropped.
-    ///
-    /// # Panics
-    ///
-    /// If `key` is `u32::MAX` or more: a registry of four billion live tasks.
-    pub fn set_registration(&self, key: usize) {
-        let key = u32::try_from(key).ok().filter(|&key| key != UNREGISTERED);
-        let key = key.expect("registry keys must be below u32::MAX (four billion live tasks)");
-        self.header().key.store(key, Ordering::Relaxed);
-    }
 }
 
 impl Drop for Runnable {
@@ -116,11 +97,6 @@ impl Drop for Runnable {
         unsafe { ManuallyDrop::drop(&mut self.0) }
     }
 }
-
-/// What [`Spawn::register`] returns to defer a task's registration: an executor whose registry
-/// can only be touched from its own thread registers tasks spawned from other threads when it
-/// first dequeues them, with [`Runnable::set_registration`].
-pub const DEFERRED: usize = usize::MAX;
 
 impl fmt::Debug for Runnable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -181,13 +157,20 @@ pub trait Spawn: Any {
     /// may run `!Send` futures.
     fn is_local(&self) -> bool;
 
-    /// Records a newly created task, before it is first scheduled, and returns the key under
-    /// which it is registered, or [`DEFERRED`] to register it later. `None` means the executor
-    /// is shutting down: the task is then cancelled at once.
+    /// Whether the executor has begun shutting down: a task spawned now is cancelled at once.
+    fn is_closed(&self) -> bool;
+
+    /// Records a task that is about to wait, so that shutdown can reach it, and returns the key
+    /// under which it is registered; `None` means the executor is shutting down, and the task is
+    /// then cancelled. `waker` wakes the task.
     ///
-    /// A key is kept in 32 bits: keys must be below `u32::MAX` (spawning panics otherwise), which
-    /// a slab index reaches only with four billion live tasks.
-    fn register(&self, task: &Runnable) -> Option<usize>;
+    /// Called once per task, from inside its poll, the first time its future returns `Pending`,
+    /// on a thread where this executor is entered. A task that completes in its first poll is
+    /// never registered: until it has waited, it is always in a queue, where shutdown finds it.
+    ///
+    /// A key is kept in 32 bits: a key of `u32::MAX` or more leaves the task unregistered (a
+    /// slab index gets there only with four billion live tasks).
+    fn register(&self, waker: &Waker) -> Option<usize>;
 
     /// Forgets the task registered under `key`; called when its future has been dropped
     /// (completed, cancelled or aborted), on a thread where this executor is entered.

@@ -22,14 +22,12 @@ use std::pin::Pin;
 use std::ptr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use async_task::WithInfo;
 
 use crate::error::panic_message;
-use crate::executor::{
-    hand_over, with_current_executor, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn, DEFERRED,
-};
+use crate::executor::{hand_over, with_current_executor, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn};
 use crate::header::{Describe, Header, TaskInfo, UNREGISTERED};
 use crate::{JoinError, Task, TaskId};
 
@@ -207,7 +205,12 @@ impl<F: Future> Future for TaskFuture<F> {
         let future = unsafe { Pin::new_unchecked(&mut *this.future) };
         match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Ready(value)) => Poll::Ready(Outcome::Ready(value)),
-            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Pending) => {
+                if header.key.load(Ordering::Relaxed) == UNREGISTERED {
+                    register(header, cx.waker());
+                }
+                Poll::Pending
+            }
             Err(payload) => Poll::Ready(Outcome::Panicked(panic_slot(header, payload))),
         }
     }
@@ -232,6 +235,38 @@ impl<F> Drop for TaskFuture<F> {
                 _ => {}
             });
         }
+    }
+}
+
+/// Registers a task that is about to wait with the executor entered on this thread, which runs
+/// it, so that shutdown can reach it (see [`Spawn::register`]). A task that completes in its
+/// first poll never gets here: run-to-completion tasks cost the registry nothing.
+fn register(header: &Header, waker: &Waker) {
+    let executor = header.scheduler.identity();
+    let key = with_current_executor(|current| match current {
+        Some(current) if current.identity() == executor => Some(current.register(waker)),
+        // Not run under its executor (a broken executor): nothing to register with.
+        _ => None,
+    });
+    match key {
+        Some(Some(key)) => match u32::try_from(key).ok().filter(|&key| key != UNREGISTERED) {
+            // Relaxed: the key is read when the future is dropped, by this thread or by one that
+            // later runs or drops the task, which the queues' synchronization orders after this.
+            Some(key) => header.key.store(key, Ordering::Relaxed),
+            // Four billion live tasks: this one stays out of the registry rather than break it.
+            None => with_current_executor(|current| {
+                if let Some(current) = current {
+                    current.unregister(key);
+                }
+            }),
+        },
+        // Refused: the executor is shutting down. The task is cancelled at its next run, or
+        // when its runnable is dropped.
+        Some(None) => {
+            header.abort();
+            waker.wake_by_ref();
+        }
+        None => {}
     }
 }
 
@@ -276,16 +311,11 @@ where
     };
     let task = Task::new(task, &runnable);
     let runnable = Runnable::new(runnable);
-    match executor.register(&runnable) {
-        Some(DEFERRED) => runnable.schedule(),
-        Some(key) => {
-            // Relaxed: `schedule` hands the runnable over with the synchronization that makes
-            // this store visible to whichever thread later drops the future.
-            runnable.set_registration(key);
-            runnable.schedule();
-        }
+    if executor.is_closed() {
         // The executor is shutting down: dropping the runnable cancels the task.
-        None => drop(runnable),
+        drop(runnable);
+    } else {
+        runnable.schedule();
     }
     task
 }

@@ -31,7 +31,10 @@ impl Spawn for Tiny {
     fn is_local(&self) -> bool {
         self.local
     }
-    fn register(&self, _task: &Runnable) -> Option<usize> {
+    fn is_closed(&self) -> bool {
+        false
+    }
+    fn register(&self, _waker: &std::task::Waker) -> Option<usize> {
         Some(0)
     }
     fn unregister(&self, _key: usize) {}
