@@ -229,17 +229,22 @@ impl Drop for EnterGuard {
 /// same executor, a yield), the thread's own clone of that scheduler, taken out of `HELD` for the
 /// call, keeps it alive instead; only other wakes pay for the reference.
 pub(crate) fn hand_over(runnable: async_task::Runnable<Header>, info: ScheduleInfo) {
-    let held = HELD.take();
+    // `try_with`: a wake may come from a thread-local's destructor, after `HELD` is gone.
+    let held = HELD.try_with(Cell::take).ok().flatten();
     match held {
         Some(held) if held.identity() == runnable.metadata().scheduler.identity() => {
             held.schedule(Runnable::new(runnable), info);
             // Put back, unless the scheduler entered an executor meanwhile and left one in place.
-            if let Some(other) = HELD.replace(Some(held)) {
-                HELD.set(Some(other));
-            }
+            let _ = HELD.try_with(|cell| {
+                if let Some(other) = cell.replace(Some(held)) {
+                    cell.set(Some(other));
+                }
+            });
         }
         other => {
-            HELD.set(other);
+            if other.is_some() {
+                let _ = HELD.try_with(|cell| cell.set(other));
+            }
             let _alive = runnable.waker();
             let scheduler: *const Scheduler = &runnable.metadata().scheduler;
             // SAFETY: `_alive` keeps the task's allocation, and the scheduler in it, alive until
