@@ -92,10 +92,20 @@ fn thread_token() -> u32 {
 /// or [`Runnable`]'s drop, which set `CURRENT_TASK` to that task's header for their duration.
 unsafe fn current_header<'a>() -> &'a Header {
     let header = CURRENT_TASK.with(Cell::get);
-    debug_assert!(!header.is_null(), "a task future ran outside Runnable::run or drop");
+    if header.is_null() {
+        no_current_task();
+    }
     // SAFETY: per the contract above, `header` is the header of the task whose future is on
     // this thread's stack, and a header outlives its future.
     unsafe { &*header }
+}
+
+/// A task's future ran outside `Runnable::run` or drop: a bug in this crate, which it does not
+/// let turn into a read through a null pointer.
+#[cold]
+fn no_current_task() -> ! {
+    eprintln!("eddy: a task's future was polled or dropped outside Runnable::run or drop");
+    std::process::abort()
 }
 
 /// Returns the id, name and spawn location of the task running on this thread, or `None`
