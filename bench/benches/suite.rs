@@ -297,37 +297,48 @@ const YIELDS: usize = 1_000;
 const PING_PONGS: usize = 1_000;
 const CHAIN: usize = 1_000;
 
+/// The completion signal of the workloads whose tasks end independently: each of `n` tasks
+/// counts down once, and the last one sends on an async-channel (the same for every runtime).
+#[derive(Clone)]
+struct Countdown {
+    left: Arc<AtomicUsize>,
+    done: async_channel::Sender<()>,
+}
+
+impl Countdown {
+    fn new(n: usize) -> (Countdown, async_channel::Receiver<()>) {
+        let (done, finished) = async_channel::bounded::<()>(1);
+        (Countdown { left: Arc::new(AtomicUsize::new(n)), done }, finished)
+    }
+
+    fn count(&self) {
+        if self.left.fetch_sub(1, Ordering::Relaxed) == 1 {
+            self.done.try_send(()).unwrap();
+        }
+    }
+}
+
 fn spawn_many_local<R: Runtime>(rt: &R) -> Duration {
-    let (tx, rx) = async_channel::bounded::<()>(1);
-    let left = Arc::new(AtomicUsize::new(SPAWN_MANY));
+    let (countdown, finished) = Countdown::new(SPAWN_MANY);
     let start = Instant::now();
     rt.block_on(async {
         for _ in 0..SPAWN_MANY {
-            let (tx, left) = (tx.clone(), left.clone());
-            R::spawn(async move {
-                if left.fetch_sub(1, Ordering::Relaxed) == 1 {
-                    tx.try_send(()).unwrap();
-                }
-            });
+            let countdown = countdown.clone();
+            R::spawn(async move { countdown.count() });
         }
-        rx.recv().await.unwrap();
+        finished.recv().await.unwrap();
     });
     start.elapsed()
 }
 
 fn spawn_many_remote<R: Runtime>(rt: &R) -> Duration {
-    let (tx, rx) = async_channel::bounded::<()>(1);
-    let left = Arc::new(AtomicUsize::new(SPAWN_MANY));
+    let (countdown, finished) = Countdown::new(SPAWN_MANY);
     let start = Instant::now();
     for _ in 0..SPAWN_MANY {
-        let (tx, left) = (tx.clone(), left.clone());
-        rt.spawn_remote(async move {
-            if left.fetch_sub(1, Ordering::Relaxed) == 1 {
-                tx.try_send(()).unwrap();
-            }
-        });
+        let countdown = countdown.clone();
+        rt.spawn_remote(async move { countdown.count() });
     }
-    rt.block_on(async { rx.recv().await.unwrap() });
+    rt.block_on(async { finished.recv().await.unwrap() });
     start.elapsed()
 }
 
@@ -352,12 +363,11 @@ fn yield_many<R: Runtime>(rt: &R) -> Duration {
 }
 
 fn ping_pong<R: Runtime>(rt: &R) -> Duration {
-    let (done_tx, done_rx) = async_channel::bounded::<()>(1);
-    let left = Arc::new(AtomicUsize::new(PING_PONGS));
+    let (countdown, finished) = Countdown::new(PING_PONGS);
     let start = Instant::now();
     rt.block_on(async {
         for _ in 0..PING_PONGS {
-            let (done_tx, left) = (done_tx.clone(), left.clone());
+            let countdown = countdown.clone();
             R::spawn(async move {
                 let (ping_tx, ping_rx) = async_channel::bounded::<()>(1);
                 let (pong_tx, pong_rx) = async_channel::bounded::<()>(1);
@@ -367,12 +377,10 @@ fn ping_pong<R: Runtime>(rt: &R) -> Duration {
                 });
                 ping_tx.send(()).await.unwrap();
                 pong_rx.recv().await.unwrap();
-                if left.fetch_sub(1, Ordering::Relaxed) == 1 {
-                    done_tx.try_send(()).unwrap();
-                }
+                countdown.count();
             });
         }
-        done_rx.recv().await.unwrap();
+        finished.recv().await.unwrap();
     });
     start.elapsed()
 }
@@ -400,20 +408,17 @@ const CLIENTS: usize = 32;
 const ROUNDS: usize = 500;
 
 fn timers<R: Runtime>(rt: &R) -> Duration {
-    let (tx, rx) = async_channel::bounded::<()>(1);
-    let left = Arc::new(AtomicUsize::new(TIMERS));
+    let (countdown, finished) = Countdown::new(TIMERS);
     let start = Instant::now();
     rt.block_on(async {
         for i in 0..TIMERS {
-            let (tx, left) = (tx.clone(), left.clone());
+            let countdown = countdown.clone();
             R::spawn(async move {
                 R::sleep(Duration::from_micros(1000 + (i as u64 * 7919) % 9000)).await;
-                if left.fetch_sub(1, Ordering::Relaxed) == 1 {
-                    tx.try_send(()).unwrap();
-                }
+                countdown.count();
             });
         }
-        rx.recv().await.unwrap();
+        finished.recv().await.unwrap();
     });
     start.elapsed()
 }

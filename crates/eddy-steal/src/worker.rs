@@ -431,14 +431,20 @@ impl Worker {
     fn take_from_injector(&self) -> Option<Runnable> {
         let first = self.shared.injector.pop().ok()?;
         let share = self.shared.injector.len() / self.shared.workers.len() + 1;
-        for _ in 0..share.min(LOCAL_CAPACITY / 2) {
-            let Ok(runnable) = self.shared.injector.pop() else { break };
+        self.move_to_local(&self.shared.injector, share.min(LOCAL_CAPACITY / 2));
+        Some(first)
+    }
+
+    /// Moves up to `n` tasks from `source` to this worker's local queue; if the local queue
+    /// fills up, the task in hand goes to the injector and the move stops.
+    fn move_to_local(&self, source: &ConcurrentQueue<Runnable>, n: usize) {
+        for _ in 0..n {
+            let Ok(runnable) = source.pop() else { break };
             if let Err(PushError::Full(runnable)) = self.me().queue.push(runnable) {
                 self.shared.inject(runnable);
                 break;
             }
         }
-        Some(first)
     }
 
     /// Steals half of `victim`'s queue, or else its LIFO slot if the victim is stuck.
@@ -446,13 +452,7 @@ impl Worker {
         let theirs = &self.shared.workers[victim];
         let available = theirs.queue.len();
         let Ok(first) = theirs.queue.pop() else { return self.steal_lifo(victim) };
-        for _ in 1..available / 2 {
-            let Ok(runnable) = theirs.queue.pop() else { break };
-            if let Err(PushError::Full(runnable)) = self.me().queue.push(runnable) {
-                self.shared.inject(runnable);
-                break;
-            }
-        }
+        self.move_to_local(&theirs.queue, (available / 2).saturating_sub(1));
         Some(first)
     }
 

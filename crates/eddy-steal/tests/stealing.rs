@@ -10,6 +10,13 @@ use std::time::Duration;
 use common::within;
 use eddy_steal::Executor;
 
+/// Blocks the calling thread (a worker, when called from a task) until `released` is set.
+fn block_thread_until(released: &AtomicBool) {
+    while !released.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 #[test]
 fn a_task_woken_just_before_its_worker_blocks_runs_elsewhere() {
     within(Duration::from_secs(60), || {
@@ -25,9 +32,7 @@ fn a_task_woken_just_before_its_worker_blocks_runs_elsewhere() {
                 });
                 // ...and then this task blocks the worker's thread until the child has run,
                 // which only another worker can make happen.
-                while !released.load(Ordering::SeqCst) {
-                    std::thread::sleep(Duration::from_millis(1));
-                }
+                block_thread_until(&released);
                 child.await.unwrap();
             }
         });
@@ -46,11 +51,7 @@ fn a_task_that_yielded_just_before_its_worker_blocks_runs_elsewhere() {
                 // The blocker lands in this worker's LIFO slot, so it runs next...
                 let blocker = eddy_task::spawn({
                     let released = released.clone();
-                    async move {
-                        while !released.load(Ordering::SeqCst) {
-                            std::thread::sleep(Duration::from_millis(1));
-                        }
-                    }
+                    async move { block_thread_until(&released) }
                 });
                 // ...while this task, yielding, waits in the worker's queue behind it: only
                 // another worker can resume it.
@@ -76,9 +77,7 @@ fn queued_tasks_behind_a_blocked_worker_are_stolen() {
                     let released = released.clone();
                     async move { released.store(true, Ordering::SeqCst) }
                 });
-                while !released.load(Ordering::SeqCst) {
-                    std::thread::sleep(Duration::from_millis(1));
-                }
+                block_thread_until(&released);
                 let mut sum = 0;
                 for child in children {
                     sum += child.await.unwrap();

@@ -53,6 +53,12 @@ pub(crate) struct Header {
     pub(crate) owner: u32,
 }
 
+/// What a header's `info` word points to.
+enum Info<'a> {
+    Location(&'static Location<'static>),
+    Extra(&'a Extra),
+}
+
 /// The parts of a header that few tasks use, boxed on first use.
 #[repr(align(8))]
 struct Extra {
@@ -102,24 +108,36 @@ impl Header {
         Header { scheduler, info: AtomicUsize::new(info), key: AtomicU32::new(UNREGISTERED), owner: 0 }
     }
 
+    /// What `info` holds now. Acquire pairs with the release of the compare-exchange in
+    /// `extra`, which published the box's contents.
+    fn load(&self) -> Info<'_> {
+        let info = self.info.load(Ordering::Acquire);
+        let pointer = info & !TAGS;
+        if info & EXTRA != 0 {
+            // SAFETY: with `EXTRA` set, `info` holds a `Box<Extra>` that lives until `self` drops.
+            Info::Extra(unsafe { &*(pointer as *const Extra) })
+        } else {
+            // SAFETY: without `EXTRA`, `info` holds a `&'static Location`.
+            Info::Location(unsafe { &*(pointer as *const Location<'static>) })
+        }
+    }
+
     /// The task's `Extra`, if it has one yet.
     fn try_extra(&self) -> Option<&Extra> {
-        // Acquire pairs with the release of the compare-exchange in `extra`, which published
-        // the box's contents.
-        let info = self.info.load(Ordering::Acquire);
-        // SAFETY: with `EXTRA` set, `info` holds a `Box<Extra>` that lives until `self` drops.
-        (info & EXTRA != 0).then(|| unsafe { &*((info & !TAGS) as *const Extra) })
+        match self.load() {
+            Info::Extra(extra) => Some(extra),
+            Info::Location(_) => None,
+        }
     }
 
     /// The task's `Extra`, made and installed now if it has none.
     fn extra(&self) -> &Extra {
-        if let Some(extra) = self.try_extra() {
-            return extra;
-        }
-        let mut info = self.info.load(Ordering::Acquire);
-        // SAFETY: without `EXTRA`, `info` holds a `&'static Location`.
-        let location = unsafe { &*((info & !TAGS) as *const Location<'static>) };
+        let location = match self.load() {
+            Info::Extra(extra) => return extra,
+            Info::Location(location) => location,
+        };
         let boxed = Extra::boxed(TaskId::next(), location, None);
+        let mut info = self.info.load(Ordering::Acquire);
         loop {
             if info & EXTRA != 0 {
                 // Another thread installed one first: ours was never seen, free it.
@@ -147,12 +165,9 @@ impl Header {
     }
 
     pub(crate) fn location(&self) -> &'static Location<'static> {
-        let info = self.info.load(Ordering::Acquire);
-        if info & EXTRA != 0 {
-            self.try_extra().expect("EXTRA is never cleared").location
-        } else {
-            // SAFETY: without `EXTRA`, `info` holds a `&'static Location`.
-            unsafe { &*((info & !TAGS) as *const Location<'static>) }
+        match self.load() {
+            Info::Extra(extra) => extra.location,
+            Info::Location(location) => location,
         }
     }
 
