@@ -58,6 +58,11 @@
 //! empty LIFO slot, or of a task that yielded, does the same only if the deep-sleeper count is
 //! not zero, with the same fence pairing against step 5.
 //!
+//! Tasks woken by a worker's own park (its park hook driving I/O and timers, on its thread) are
+//! queued with no notification: the worker runs them as soon as the park returns, and, still
+//! marked asleep, it would be the first worker a notification claims (an interrupted poller wait
+//! per wake, for nothing). Back from the park, it notifies once if it holds more than one task.
+//!
 //! Every `IO_INTERVAL` ticks a busy worker takes a non-blocking turn of its park hook, so I/O and
 //! timers are served even when every worker is busy.
 
@@ -105,6 +110,11 @@ pub(crate) struct WorkerShared {
     /// whose owner has not started a task since a thief last saw it occupied is stuck behind a
     /// long poll, and may be stolen.
     started: AtomicUsize,
+    /// Set by the worker around its own parks (and read only on its own thread, by
+    /// `schedule_local`): tasks its park wakes (I/O, timers) are queued without notifying, since
+    /// the worker itself is about to run them; it notifies once afterwards if it has more than
+    /// one (see "Sleeping and waking").
+    parked: AtomicBool,
     /// Unparks the worker; set by the worker thread when it starts.
     pub(crate) unpark: OnceLock<Waker>,
 }
@@ -118,6 +128,7 @@ impl Shared {
                     queue: ConcurrentQueue::bounded(LOCAL_CAPACITY),
                     lifo: ConcurrentQueue::bounded(1),
                     started: AtomicUsize::new(0),
+                    parked: AtomicBool::new(false),
                     unpark: OnceLock::new(),
                 })
                 .collect(),
@@ -146,15 +157,20 @@ impl Shared {
             }
             return;
         }
+        // Woken by this worker's own park: it runs its queues as soon as the park returns.
+        let parked = self.workers[index].parked.load(Ordering::Relaxed);
         match self.workers[index].lifo.force_push(runnable) {
             // This worker will most likely run it next. Only a worker parked with no time limit
             // is told (it would never look); see "LIFO slots" in the module docs.
             Ok(None) => {
+                if parked {
+                    return;
+                }
                 if let Some(sleeper) = self.idle.notify_deep() {
                     self.unpark(sleeper);
                 }
             }
-            Ok(Some(displaced)) => self.push_local(index, displaced, true),
+            Ok(Some(displaced)) => self.push_local(index, displaced, !parked),
             Err(_) => unreachable!("the LIFO slot is never closed"),
         }
     }
@@ -514,8 +530,7 @@ impl Worker {
             // Its owner will most likely run it next; look again after a while, in case the
             // owner is stuck in a long poll (`steal_lifo` then takes it). Queued work still
             // wakes this worker at once: it stays announced.
-            park.park(Some(LIFO_PATIENCE));
-            idle.cancel(self.index);
+            self.park(park, Some(LIFO_PATIENCE), false);
             return;
         }
         idle.enter_deep();
@@ -524,9 +539,27 @@ impl Worker {
             idle.cancel(self.index);
             return;
         }
-        park.park(None);
-        idle.leave_deep();
-        idle.cancel(self.index);
+        self.park(park, None, true);
+    }
+
+    /// Parks, then wakes the others if the park queued more than this worker can start at once.
+    /// Tasks woken by the park itself (this worker driving I/O and timers) were queued without a
+    /// notification: one per wake would mostly land on this very worker, still marked asleep,
+    /// and interrupt its next wait for nothing.
+    ///
+    /// `deep`: the worker counted itself as a deep sleeper before, and stops now.
+    fn park(&self, park: &mut dyn Park, timeout: Option<std::time::Duration>, deep: bool) {
+        let me = self.me();
+        me.parked.store(true, Ordering::Relaxed);
+        park.park(timeout);
+        me.parked.store(false, Ordering::Relaxed);
+        if deep {
+            self.shared.idle.leave_deep();
+        }
+        self.shared.idle.cancel(self.index);
+        if me.lifo.len() + me.queue.len() > 1 {
+            self.shared.notify();
+        }
     }
 
     fn random(&mut self) -> usize {

@@ -3,12 +3,15 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::future::poll_fn;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
-use common::within;
+use common::{wait_until, within};
 use eddy_steal::Executor;
+use eddy_task::{Park, ThreadPark};
 
 /// Blocks the calling thread (a worker, when called from a task) until `released` is set.
 fn block_thread_until(released: &AtomicBool) {
@@ -87,5 +90,94 @@ fn queued_tasks_behind_a_blocked_worker_are_stolen() {
             }
         });
         assert_eq!(ex.run(blocker).unwrap(), (0..50).sum::<i32>());
+    });
+}
+
+/// What the [`DriverPark`]s of one executor share.
+#[derive(Default)]
+struct Driver {
+    /// Wakers to wake from inside the next park, once `armed`.
+    pending: Mutex<Vec<Waker>>,
+    armed: AtomicBool,
+    /// How many workers are inside `park`.
+    parked: AtomicUsize,
+    /// Each worker's unpark waker, in the order the workers started.
+    unparkers: Mutex<Vec<Waker>>,
+}
+
+/// A park hook standing in for an I/O driver: once armed, the next park to return wakes the
+/// pending wakers from inside `park`, on its worker's thread, as a reactor delivering events does.
+struct DriverPark {
+    thread: ThreadPark,
+    driver: Arc<Driver>,
+}
+
+impl DriverPark {
+    fn new(driver: Arc<Driver>) -> DriverPark {
+        let thread = ThreadPark::new();
+        driver.unparkers.lock().unwrap().push(thread.waker());
+        DriverPark { thread, driver }
+    }
+}
+
+impl Park for DriverPark {
+    fn park(&mut self, timeout: Option<Duration>) {
+        self.driver.parked.fetch_add(1, Ordering::SeqCst);
+        self.thread.park(timeout);
+        self.driver.parked.fetch_sub(1, Ordering::SeqCst);
+        if self.driver.armed.swap(false, Ordering::SeqCst) {
+            let pending = std::mem::take(&mut *self.driver.pending.lock().unwrap());
+            for waker in pending {
+                waker.wake();
+            }
+        }
+    }
+
+    fn waker(&self) -> Waker {
+        self.thread.waker()
+    }
+}
+
+#[test]
+fn tasks_woken_by_a_workers_own_park_reach_the_other_workers() {
+    within(Duration::from_secs(60), || {
+        let driver = Arc::new(Driver::default());
+        let ex = Executor::builder()
+            .workers(2)
+            .park_with({
+                let driver = driver.clone();
+                move || Box::new(DriverPark::new(driver.clone()))
+            })
+            .build()
+            .unwrap();
+        let arrived = Arc::new(AtomicUsize::new(0));
+        let waiter = |driver: Arc<Driver>, arrived: Arc<AtomicUsize>| async move {
+            // Wait for the "driver" to wake this task...
+            let mut registered = false;
+            poll_fn(|cx| {
+                if registered {
+                    return Poll::Ready(());
+                }
+                registered = true;
+                driver.pending.lock().unwrap().push(cx.waker().clone());
+                Poll::Pending
+            })
+            .await;
+            // ...then block this worker's thread until the other task is running too, which
+            // only the other worker can make happen.
+            arrived.fetch_add(1, Ordering::SeqCst);
+            wait_until(|| arrived.load(Ordering::SeqCst) == 2)
+        };
+        let a = ex.spawn(waiter(driver.clone(), arrived.clone()));
+        let b = ex.spawn(waiter(driver.clone(), arrived.clone()));
+        // Both tasks wait and both workers sleep with no time limit; then one worker's park wakes
+        // both tasks into that worker's own queues.
+        assert!(wait_until(
+            || driver.pending.lock().unwrap().len() == 2 && driver.parked.load(Ordering::SeqCst) == 2
+        ));
+        driver.armed.store(true, Ordering::SeqCst);
+        driver.unparkers.lock().unwrap()[0].wake_by_ref();
+        let (a, b) = ex.run(async { (a.await.unwrap(), b.await.unwrap()) });
+        assert!(a && b, "the two tasks did not run at the same time");
     });
 }
