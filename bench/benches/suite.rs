@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 
 /// What a workload needs from a runtime.
-trait Runtime {
+trait Runtime: 'static {
     const NAME: &'static str;
     /// Runs `future` on the calling thread until done, running the runtime's tasks meanwhile.
     fn block_on<F: Future>(&self, future: F) -> F::Output;
@@ -36,6 +36,22 @@ trait Runtime {
     fn echo_server(conns: usize) -> impl Future<Output = SocketAddr> + Send;
     /// Connects to `addr` (`TCP_NODELAY`) and does `rounds` round trips of `MESSAGE` bytes.
     fn echo_client(addr: SocketAddr, rounds: usize) -> impl Future<Output = ()> + Send;
+    /// One ping-pong over two of the runtime's own one-shot channels: spawns the partner, sends
+    /// the ping, waits for the pong. smol has no one-shot type; its users take `smol::channel`
+    /// (async-channel), and so does this.
+    fn native_round_trip() -> impl Future<Output = ()> + Send;
+}
+
+/// `native_round_trip` for runtimes whose channel is async-channel (smol).
+async fn async_channel_round_trip<R: Runtime>() {
+    let (ping_tx, ping_rx) = async_channel::bounded::<()>(1);
+    let (pong_tx, pong_rx) = async_channel::bounded::<()>(1);
+    R::spawn(async move {
+        ping_rx.recv().await.unwrap();
+        pong_tx.send(()).await.unwrap();
+    });
+    ping_tx.send(()).await.unwrap();
+    pong_rx.recv().await.unwrap();
 }
 
 /// Bytes per echo round trip.
@@ -99,6 +115,17 @@ impl Runtime for EddyRt {
             stream.read_exact(&mut back).await.unwrap();
         }
     }
+    async fn native_round_trip() {
+        let (ping_tx, ping_rx) = eddy::channel::oneshot::<()>();
+        let (pong_tx, pong_rx) = eddy::channel::oneshot::<()>();
+        eddy::spawn(async move {
+            ping_rx.await.unwrap();
+            pong_tx.send(()).unwrap();
+        })
+        .detach();
+        ping_tx.send(()).unwrap();
+        pong_rx.await.unwrap();
+    }
 }
 
 // ---------------------------------------------------------------- tokio
@@ -160,6 +187,16 @@ impl Runtime for TokioRt {
             stream.write_all(&out).await.unwrap();
             stream.read_exact(&mut back).await.unwrap();
         }
+    }
+    async fn native_round_trip() {
+        let (ping_tx, ping_rx) = tokio::sync::oneshot::channel::<()>();
+        let (pong_tx, pong_rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            ping_rx.await.unwrap();
+            pong_tx.send(()).unwrap();
+        });
+        ping_tx.send(()).unwrap();
+        pong_rx.await.unwrap();
     }
 }
 
@@ -228,6 +265,9 @@ impl Runtime for SmolMt {
     fn echo_client(addr: SocketAddr, rounds: usize) -> impl Future<Output = ()> + Send {
         smol_echo_client(addr, rounds)
     }
+    fn native_round_trip() -> impl Future<Output = ()> + Send {
+        async_channel_round_trip::<Self>()
+    }
 }
 
 struct SmolLocal(Rc<async_executor::LocalExecutor<'static>>);
@@ -257,6 +297,9 @@ impl Runtime for SmolLocal {
     }
     fn echo_client(addr: SocketAddr, rounds: usize) -> impl Future<Output = ()> + Send {
         smol_echo_client(addr, rounds)
+    }
+    fn native_round_trip() -> impl Future<Output = ()> + Send {
+        async_channel_round_trip::<Self>()
     }
 }
 
@@ -363,20 +406,25 @@ fn yield_many<R: Runtime>(rt: &R) -> Duration {
 }
 
 fn ping_pong<R: Runtime>(rt: &R) -> Duration {
+    pairs(rt, async_channel_round_trip::<R>)
+}
+
+/// Not a row of BENCH.md: `ping_pong` over each runtime's own one-shot channel (eddy's
+/// `channel::oneshot`, tokio's `sync::oneshot`; smol has none and keeps async-channel), which is
+/// what a port of the asyncio program (two bare futures per pair) would use.
+fn ping_pong_native<R: Runtime>(rt: &R) -> Duration {
+    pairs(rt, R::native_round_trip)
+}
+
+/// `PING_PONGS` spawned tasks, each doing one `round_trip` with a partner it spawns.
+fn pairs<R: Runtime, F: Future<Output = ()> + Send + 'static>(rt: &R, round_trip: fn() -> F) -> Duration {
     let (countdown, finished) = Countdown::new(PING_PONGS);
     let start = Instant::now();
     rt.block_on(async {
         for _ in 0..PING_PONGS {
             let countdown = countdown.clone();
             R::spawn(async move {
-                let (ping_tx, ping_rx) = async_channel::bounded::<()>(1);
-                let (pong_tx, pong_rx) = async_channel::bounded::<()>(1);
-                R::spawn(async move {
-                    ping_rx.recv().await.unwrap();
-                    pong_tx.send(()).await.unwrap();
-                });
-                ping_tx.send(()).await.unwrap();
-                pong_rx.recv().await.unwrap();
+                round_trip().await;
                 countdown.count();
             });
         }
@@ -872,7 +920,7 @@ fn main() {
             &filter,
             (&eddy, &tokio, &smol),
             &mut rows,
-            workloads!(EddyRt, TokioRt, SmolMt; spawn_many_local, spawn_many_remote, yield_many, ping_pong, chained_spawn, timers, tcp_echo),
+            workloads!(EddyRt, TokioRt, SmolMt; spawn_many_local, spawn_many_remote, yield_many, ping_pong, ping_pong_native, chained_spawn, timers, tcp_echo),
         );
     }
     {
@@ -883,7 +931,7 @@ fn main() {
             &filter,
             (&eddy, &tokio, &smol),
             &mut rows,
-            workloads!(EddyRt, TokioRt, SmolLocal; spawn_many_local, yield_many, ping_pong, chained_spawn, timers, tcp_echo),
+            workloads!(EddyRt, TokioRt, SmolLocal; spawn_many_local, yield_many, ping_pong, ping_pong_native, chained_spawn, timers, tcp_echo),
         );
         if want_memory {
             memory_rows.push(("st", [bytes(&eddy), bytes(&tokio), bytes(&smol)]));
