@@ -28,15 +28,33 @@ impl Registry {
         Registry { shards: (0..shards.max(1)).map(|_| Mutex::new(Shard::default())).collect() }
     }
 
-    /// Records a live task in the shard `hint` selects; `None` once closed.
+    /// Records a live task in a shard chosen from `hint` (a number that differs between
+    /// threads) and a per-thread turn, so that each thread spreads its tasks over every shard: the
+    /// shards fill evenly whichever worker runs what, and none grows past its share. `None` once
+    /// closed.
     pub(crate) fn register(&self, hint: usize, waker: Waker) -> Option<usize> {
+        thread_local! {
+            static TURN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+        }
+        let turn = TURN.with(|turn| {
+            let t = turn.get();
+            turn.set(t.wrapping_add(1));
+            t
+        });
         let n = self.shards.len();
-        let shard = hint % n;
+        let shard = hint.wrapping_add(turn) % n;
         let mut guard = lock(&self.shards[shard]);
         if guard.closed {
             return None;
         }
-        Some(guard.tasks.insert(waker) * n + shard)
+        let tasks = &mut guard.tasks;
+        if tasks.len() == tasks.capacity() {
+            // Grow by a quarter, not by doubling: a slab only grows, so its spare room is memory
+            // every parked task pays for (up to 24 bytes each after a doubling, 6 at most now).
+            let more = tasks.len() / 4 + 16;
+            tasks.reserve_exact(more);
+        }
+        Some(tasks.insert(waker) * n + shard)
     }
 
     pub(crate) fn unregister(&self, key: usize) {
@@ -59,5 +77,37 @@ impl Registry {
 
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| lock(s).tasks.len()).sum()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn shard_sizes(registry: &Registry) -> Vec<(usize, usize)> {
+        registry.shards.iter().map(|s| lock(s)).map(|s| (s.tasks.len(), s.tasks.capacity())).collect()
+    }
+
+    #[test]
+    fn one_thread_spreads_its_tasks_over_every_shard() {
+        let registry = Registry::new(8);
+        for _ in 0..800 {
+            registry.register(3, Waker::noop().clone()).unwrap();
+        }
+        assert!(shard_sizes(&registry).iter().all(|&(len, _)| len == 100), "{:?}", shard_sizes(&registry));
+    }
+
+    #[test]
+    fn a_shard_grows_by_a_quarter_not_by_doubling() {
+        let registry = Registry::new(1);
+        let keys: Vec<usize> =
+            (0..70_000).map(|_| registry.register(0, Waker::noop().clone()).unwrap()).collect();
+        let (len, capacity) = shard_sizes(&registry)[0];
+        assert_eq!(len, 70_000);
+        assert!(capacity <= len + len / 4 + 16, "capacity {capacity} for {len} tasks");
+        for key in keys {
+            registry.unregister(key);
+        }
+        assert_eq!(registry.len(), 0);
     }
 }
