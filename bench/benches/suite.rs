@@ -207,6 +207,28 @@ thread_local! {
     static SMOL_LOCAL: RefCell<Option<Rc<async_executor::LocalExecutor<'static>>>> = const { RefCell::new(None) };
 }
 
+/// The parts of `Runtime` that smol's two executors share: async-io's timer and sockets,
+/// futures-lite's yield, async-channel as the one-shot.
+macro_rules! smol_parts {
+    () => {
+        fn yield_now() -> impl Future<Output = ()> + Send {
+            futures_lite::future::yield_now()
+        }
+        async fn sleep(duration: Duration) {
+            async_io::Timer::after(duration).await;
+        }
+        fn echo_server(conns: usize) -> impl Future<Output = SocketAddr> + Send {
+            smol_echo_server::<Self>(conns)
+        }
+        fn echo_client(addr: SocketAddr, rounds: usize) -> impl Future<Output = ()> + Send {
+            smol_echo_client(addr, rounds)
+        }
+        fn native_round_trip() -> impl Future<Output = ()> + Send {
+            async_channel_round_trip::<Self>()
+        }
+    };
+}
+
 struct SmolMt {
     ex: Arc<async_executor::Executor<'static>>,
     stop: Option<async_channel::Sender<()>>,
@@ -253,21 +275,7 @@ impl Runtime for SmolMt {
     fn spawn_remote<F: Future<Output = ()> + Send + 'static>(&self, future: F) {
         self.ex.spawn(future).detach();
     }
-    fn yield_now() -> impl Future<Output = ()> + Send {
-        futures_lite::future::yield_now()
-    }
-    async fn sleep(duration: Duration) {
-        async_io::Timer::after(duration).await;
-    }
-    fn echo_server(conns: usize) -> impl Future<Output = SocketAddr> + Send {
-        smol_echo_server::<Self>(conns)
-    }
-    fn echo_client(addr: SocketAddr, rounds: usize) -> impl Future<Output = ()> + Send {
-        smol_echo_client(addr, rounds)
-    }
-    fn native_round_trip() -> impl Future<Output = ()> + Send {
-        async_channel_round_trip::<Self>()
-    }
+    smol_parts!();
 }
 
 struct SmolLocal(Rc<async_executor::LocalExecutor<'static>>);
@@ -286,21 +294,7 @@ impl Runtime for SmolLocal {
     fn spawn_remote<F: Future<Output = ()> + Send + 'static>(&self, future: F) {
         self.0.spawn(future).detach();
     }
-    fn yield_now() -> impl Future<Output = ()> + Send {
-        futures_lite::future::yield_now()
-    }
-    async fn sleep(duration: Duration) {
-        async_io::Timer::after(duration).await;
-    }
-    fn echo_server(conns: usize) -> impl Future<Output = SocketAddr> + Send {
-        smol_echo_server::<Self>(conns)
-    }
-    fn echo_client(addr: SocketAddr, rounds: usize) -> impl Future<Output = ()> + Send {
-        smol_echo_client(addr, rounds)
-    }
-    fn native_round_trip() -> impl Future<Output = ()> + Send {
-        async_channel_round_trip::<Self>()
-    }
+    smol_parts!();
 }
 
 /// smol's sockets: async-io's `Async` around the std types.
