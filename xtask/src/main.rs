@@ -8,7 +8,8 @@
 //!      that the rest of the workspace happens to enable fails here;
 //!   5. the facade's test suite once per executor (`EDDY_TEST_EXECUTOR`);
 //!   6. the workspace tests and doc tests together, doc tests with warnings denied;
-//!   7. the loom models of eddy-steal's sleep/wake protocol (`--cfg loom`, own target dir);
+//!   7. the loom models of eddy-steal's sleep/wake protocol (`--cfg loom`) and of eddy-sync's
+//!      one-shot channel (`--cfg eddy_sync_loom`), each in its own target dir;
 //!   8. every example built in release mode and run as a smoke test.
 //! - `cargo xtask test --quick` runs steps 1, 2 and 6: a fast check before a commit.
 //! - `cargo xtask bench [--filter NAME] [--json PATH] [--workers N] [--runs N] [--scaling]
@@ -117,6 +118,11 @@ fn test(quick: bool) -> Result<(), String> {
         let mut loom = cargo(["test", "--locked", "--release", "-p", "eddy-steal", "--lib"]);
         loom.env("RUSTFLAGS", "--cfg loom").env("CARGO_TARGET_DIR", root.join("target").join("loom"));
         step(&mut tally, "loom model of the sleep/wake protocol", loom)?;
+        let mut oneshot = cargo(["test", "--locked", "--release", "-p", "eddy-sync", "--lib"]);
+        oneshot
+            .env("RUSTFLAGS", "--cfg eddy_sync_loom")
+            .env("CARGO_TARGET_DIR", root.join("target").join("loom-sync"));
+        step(&mut tally, "loom models of the one-shot channel", oneshot)?;
         examples(&root, &mut tally)?;
     }
 

@@ -42,9 +42,11 @@ pub mod channel;
 mod condition;
 mod event;
 mod lock;
+mod oneshot;
 mod permits;
 pub mod queue;
 mod semaphore;
+mod shim;
 
 /// Locks a mutex, ignoring poisoning. Every mutex here guards plain counts or collections that
 /// are consistent between statements; the only foreign code run while one is held is a waker's
