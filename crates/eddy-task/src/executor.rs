@@ -189,6 +189,8 @@ thread_local! {
     static CURRENT: RefCell<Option<Rc<dyn Spawn>>> = const { RefCell::new(None) };
     /// A clone of the current executor's scheduler, for [`hand_over`].
     static HELD: Cell<Option<Scheduler>> = const { Cell::new(None) };
+    /// The header of the task [`schedule_spawned`] is scheduling on this thread, or null.
+    static SPAWNING: Cell<*const Header> = const { Cell::new(std::ptr::null()) };
 }
 
 /// Makes `executor` the current executor of this thread until the guard is dropped.
@@ -245,13 +247,34 @@ pub(crate) fn hand_over(runnable: async_task::Runnable<Header>, info: ScheduleIn
             if other.is_some() {
                 let _ = HELD.try_with(|cell| cell.set(other));
             }
-            let _alive = runnable.waker();
+            // A task being spawned is kept alive by the handle its spawner holds.
+            let header: *const Header = runnable.metadata();
+            let spawning = SPAWNING.try_with(|spawning| spawning.get() == header).unwrap_or(false);
+            let _alive = (!spawning).then(|| runnable.waker());
             let scheduler: *const Scheduler = &runnable.metadata().scheduler;
             // SAFETY: `_alive` keeps the task's allocation, and the scheduler in it, alive until
             // the end of this block.
             unsafe { &*scheduler }.schedule(Runnable::new(runnable), info);
         }
     }
+}
+
+/// Schedules a task for its first run, while the caller holds its `Task` handle.
+///
+/// The handle keeps the task's allocation alive, so [`hand_over`] need not take a reference
+/// to guard it. That reference would be given back after the task is queued, when another
+/// worker may already be running it: a write to a cache line that worker's core owns, on
+/// every spawn from outside the executor (the spawner is what bounds `spawn_many_remote`).
+pub(crate) fn schedule_spawned(runnable: Runnable) {
+    struct Restore(*const Header);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = SPAWNING.try_with(|spawning| spawning.set(self.0));
+        }
+    }
+    let header: *const Header = runnable.header();
+    let _restore = SPAWNING.try_with(|spawning| Restore(spawning.replace(header))).ok();
+    runnable.schedule();
 }
 
 impl fmt::Debug for EnterGuard {

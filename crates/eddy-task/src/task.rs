@@ -2,9 +2,10 @@
 
 use std::fmt;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, RawWaker, Waker};
 
 use crate::header::Header;
 use crate::raw::Outcome;
@@ -53,17 +54,30 @@ impl HeaderRef {
 pub struct Task<T> {
     inner: async_task::FallibleTask<Outcome<T>, Header>,
     header: HeaderRef,
-    /// Wakes the task; kept so that [`AbortHandle`]s can be made.
-    waker: Waker,
+    /// Wakes the task, for [`abort`](Task::abort) and [`AbortHandle`]s. It holds no reference
+    /// of its own on the task's allocation (`inner` keeps it alive), so it is never dropped.
+    waker: ManuallyDrop<Waker>,
 }
 
 impl<T> Task<T> {
+    /// Must be called before `runnable` is first scheduled.
     pub(crate) fn new(
         inner: async_task::Task<Outcome<T>, Header>,
         runnable: &async_task::Runnable<Header>,
     ) -> Task<T> {
         let header = HeaderRef(NonNull::from(inner.metadata()));
-        Task { inner: inner.fallible(), header, waker: runnable.waker() }
+        // A waker that owned a reference would take it now and give it back in `detach`, after
+        // the task was scheduled: by then another worker may be running it, and the release is
+        // a write to a cache line that core owns (two such writes per spawn, with the detach
+        // itself, at W = 2 in `spawn_many_remote`). Both ends happen here instead, while the
+        // line is this thread's, and the handle keeps a reference-free copy.
+        let owned = runnable.waker();
+        // SAFETY: the data pointer and vtable come from a waker of this task, and they stay
+        // valid while the task's allocation lives, which `inner` guarantees for as long as
+        // `self` lives; the copy is never dropped, so it gives back no reference it did not take.
+        let waker = unsafe { Waker::from_raw(RawWaker::new(owned.data(), owned.vtable())) };
+        drop(owned);
+        Task { inner: inner.fallible(), header, waker: ManuallyDrop::new(waker) }
     }
 
     fn header(&self) -> &Header {
@@ -141,7 +155,8 @@ impl<T> Task<T> {
 
     /// Returns a handle that can abort the task from any thread.
     pub fn abort_handle(&self) -> AbortHandle {
-        AbortHandle { header: self.header, waker: self.waker.clone() }
+        // The clone takes its own reference on the allocation.
+        AbortHandle { header: self.header, waker: Waker::clone(&self.waker) }
     }
 
     /// Requests cancellation; shorthand for `task.abort_handle().abort()`.

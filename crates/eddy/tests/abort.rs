@@ -79,3 +79,32 @@ fn abort_handles_are_clone_send_sync() {
         assert!(task.await.unwrap_err().is_cancelled());
     });
 }
+
+#[test]
+fn an_abort_handle_outlives_the_task_and_its_handle() {
+    let drops = DropCounter::new();
+    common::block_on(async {
+        // Detached and parked: only the abort handle still reaches it.
+        let guard = drops.guard();
+        let task = eddy::spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        });
+        let handle = task.abort_handle();
+        task.detach();
+        common::yield_times(2).await;
+        handle.abort();
+        common::eventually("the aborted task's future is dropped", || drops.count() == 1).await;
+        // The task is gone and so is its `Task` handle; the abort handle keeps what it points
+        // to alive, so using it again is harmless.
+        handle.abort();
+        assert_eq!(handle.clone().id(), handle.id());
+
+        // The same for a task that ran to completion before its handle went away.
+        let task = eddy::spawn(async { 1 });
+        let handle = task.abort_handle();
+        assert_eq!(task.await.unwrap(), 1);
+        std::thread::spawn(move || handle.abort()).join().unwrap();
+    });
+    assert_eq!(drops.count(), 1);
+}
