@@ -60,7 +60,8 @@ pub struct Task<T> {
 }
 
 impl<T> Task<T> {
-    /// Must be called before `runnable` is first scheduled.
+    /// Called before `runnable` is first scheduled, while the task's memory is still this
+    /// thread's alone (see below).
     pub(crate) fn new(
         inner: async_task::Task<Outcome<T>, Header>,
         runnable: &async_task::Runnable<Header>,

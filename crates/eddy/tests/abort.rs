@@ -8,11 +8,7 @@ use common::DropCounter;
 fn abort_from_another_thread_cancels_a_parked_task() {
     let drops = DropCounter::new();
     let err = common::block_on(async {
-        let guard = drops.guard();
-        let task = eddy::spawn(async move {
-            let _guard = guard;
-            std::future::pending::<()>().await;
-        });
+        let task = drops.spawn_parked();
         common::yield_times(2).await;
         let handle = task.abort_handle();
         std::thread::spawn(move || handle.abort()).join().unwrap();
@@ -85,11 +81,7 @@ fn an_abort_handle_outlives_the_task_and_its_handle() {
     let drops = DropCounter::new();
     common::block_on(async {
         // Detached and parked: only the abort handle still reaches it.
-        let guard = drops.guard();
-        let task = eddy::spawn(async move {
-            let _guard = guard;
-            std::future::pending::<()>().await;
-        });
+        let task = drops.spawn_parked();
         let handle = task.abort_handle();
         task.detach();
         common::yield_times(2).await;

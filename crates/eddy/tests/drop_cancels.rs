@@ -8,11 +8,7 @@ use common::DropCounter;
 fn dropping_the_handle_drops_the_future() {
     let drops = DropCounter::new();
     common::block_on(async {
-        let guard = drops.guard();
-        let task = eddy::spawn(async move {
-            let _guard = guard;
-            std::future::pending::<()>().await;
-        });
+        let task = drops.spawn_parked();
         common::yield_times(2).await; // the task is probably parked in `pending` by now
         assert_eq!(drops.count(), 0);
         drop(task);
@@ -26,11 +22,7 @@ fn dropping_the_handle_drops_the_future() {
 fn dropping_the_handle_right_after_spawning_drops_the_future() {
     let drops = DropCounter::new();
     common::block_on(async {
-        let guard = drops.guard();
-        drop(eddy::spawn(async move {
-            let _guard = guard;
-            std::future::pending::<()>().await;
-        }));
+        drop(drops.spawn_parked());
         common::eventually("the future is dropped", || drops.count() == 1).await;
     });
     assert_eq!(drops.count(), 1);

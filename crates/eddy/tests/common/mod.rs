@@ -45,6 +45,16 @@ impl DropCounter {
     pub fn count(&self) -> usize {
         self.0.load(Ordering::SeqCst)
     }
+
+    /// Spawns a task that holds one of this counter's guards and waits forever, so that the
+    /// count tells when its future was dropped.
+    pub fn spawn_parked(&self) -> eddy::task::Task<()> {
+        let guard = self.guard();
+        eddy::spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        })
+    }
 }
 
 pub struct DropGuard(Arc<AtomicUsize>);
