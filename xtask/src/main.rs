@@ -115,14 +115,17 @@ fn test(quick: bool) -> Result<(), String> {
     workspace.env("RUSTDOCFLAGS", "-D warnings");
     step(&mut tally, "workspace tests and doc tests", workspace)?;
     if !quick {
-        let mut loom = cargo(["test", "--locked", "--release", "-p", "eddy-steal", "--lib"]);
-        loom.env("RUSTFLAGS", "--cfg loom").env("CARGO_TARGET_DIR", root.join("target").join("loom"));
-        step(&mut tally, "loom model of the sleep/wake protocol", loom)?;
-        let mut oneshot = cargo(["test", "--locked", "--release", "-p", "eddy-sync", "--lib"]);
-        oneshot
-            .env("RUSTFLAGS", "--cfg eddy_sync_loom")
-            .env("CARGO_TARGET_DIR", root.join("target").join("loom-sync"));
-        step(&mut tally, "loom models of the one-shot channel", oneshot)?;
+        // (crate, cfg, target dir, step name): each under its own cfg, in its own target dir.
+        let models = [
+            ("eddy-steal", "loom", "loom", "loom model of the sleep/wake protocol"),
+            ("eddy-sync", "eddy_sync_loom", "loom-sync", "loom models of the one-shot channel"),
+        ];
+        for (krate, cfg, dir, name) in models {
+            let mut loom = cargo(["test", "--locked", "--release", "-p", krate, "--lib"]);
+            loom.env("RUSTFLAGS", format!("--cfg {cfg}"))
+                .env("CARGO_TARGET_DIR", root.join("target").join(dir));
+            step(&mut tally, name, loom)?;
+        }
         examples(&root, &mut tally)?;
     }
 

@@ -165,9 +165,6 @@ impl<T> OneshotSender<T> {
         let this = ManuallyDrop::new(self);
         // SAFETY: `this` is never used or dropped again, so the `Arc` is moved out exactly once.
         let shared = unsafe { ptr::read(&this.shared) };
-        if shared.state.load(Ordering::Relaxed) & CLOSED != 0 {
-            return Err(SendError(value));
-        }
         // SAFETY: `COMPLETE` is not set yet, so `value` is the sender's.
         shared.value.with_mut(|slot| unsafe { *slot = Some(value) });
         let before = shared.finish(COMPLETE, &shared.rx_waker, RX_WAKER, CLOSED);
