@@ -38,6 +38,10 @@
 //! - a worker with nothing to do while another worker's slot is occupied parks for at most
 //!   `LIFO_PATIENCE` (1 ms), then looks again. A task behind a blocked worker thus runs within
 //!   about two of those.
+//!
+//! A task taken from the slot after `MAX_LIFO_POLLS` in a row goes behind the local queue, with
+//! a notification (it is now work any worker may steal) — unless the local queue is empty: then
+//! the worker would pop it again at once, and it simply runs it.
 
 //! # Sleeping and waking (no lost wakeups)
 //!
@@ -414,6 +418,11 @@ impl Worker {
         if let Ok(runnable) = self.me().lifo.pop() {
             if self.lifo_polls < MAX_LIFO_POLLS {
                 self.lifo_polls += 1;
+                return Some(runnable);
+            }
+            if self.me().queue.is_empty() {
+                // Nothing to let ahead of it: it would be popped right back (see "LIFO slots").
+                self.lifo_polls = 0;
                 return Some(runnable);
             }
             // Too many in a row from the slot: behind everything already queued it goes.
