@@ -29,6 +29,7 @@
 
 mod executor;
 mod idle;
+mod injector;
 mod registry;
 mod sync;
 mod worker;

@@ -4,7 +4,8 @@
 //! # Queues
 //!
 //! Each worker has a bounded local queue and a LIFO slot (both `concurrent-queue`s, so other
-//! workers can steal from them); all workers share an unbounded injector.
+//! workers can steal from them); all workers share an unbounded injector (the `injector`
+//! module: a ring allocated once, then an overflow queue).
 //!
 //! - A task woken or spawned **on a worker** goes to that worker's LIFO slot, so the task a
 //!   running task just woke (a message's receiver, a freshly spawned child) runs next, while its
@@ -80,6 +81,7 @@ use eddy_task::executor::with_current_executor;
 use eddy_task::{enter, Park, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn};
 
 use crate::idle::Idle;
+use crate::injector::Injector;
 use crate::registry::Registry;
 use crate::sync::{fence, Arc, AtomicBool, AtomicUsize, Ordering};
 
@@ -96,7 +98,7 @@ const LIFO_PATIENCE: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// State shared by the executor, its workers and every task's scheduler.
 pub(crate) struct Shared {
-    pub(crate) injector: ConcurrentQueue<Runnable>,
+    pub(crate) injector: Injector<Runnable>,
     pub(crate) workers: Box<[WorkerShared]>,
     /// The sleep/wake protocol's state (see the module docs and the `idle` module).
     idle: Idle,
@@ -126,7 +128,7 @@ pub(crate) struct WorkerShared {
 impl Shared {
     pub(crate) fn new(workers: usize) -> Shared {
         Shared {
-            injector: ConcurrentQueue::unbounded(),
+            injector: Injector::new(),
             workers: (0..workers)
                 .map(|_| WorkerShared {
                     queue: ConcurrentQueue::bounded(LOCAL_CAPACITY),
@@ -144,8 +146,7 @@ impl Shared {
     }
 
     fn inject(&self, runnable: Runnable) {
-        // Unbounded and never closed: always accepts.
-        let _ = self.injector.push(runnable);
+        self.injector.push(runnable);
     }
 
     fn schedule_local(&self, index: usize, runnable: Runnable, yielded: bool) {
@@ -235,7 +236,7 @@ impl Shared {
 
     /// Takes every queued runnable out of the executor (shutdown).
     pub(crate) fn drain(&self) -> Vec<Runnable> {
-        let mut all: Vec<Runnable> = self.injector.try_iter().collect();
+        let mut all: Vec<Runnable> = self.injector.drain().collect();
         for worker in self.workers.iter() {
             all.extend(worker.lifo.try_iter());
             all.extend(worker.queue.try_iter());
@@ -411,7 +412,7 @@ impl Worker {
 
     fn next_local(&mut self) -> Option<Runnable> {
         if self.tick % GLOBAL_INTERVAL == 0 {
-            if let Ok(runnable) = self.shared.injector.pop() {
+            if let Some(runnable) = self.shared.injector.pop() {
                 return Some(runnable);
             }
         }
@@ -454,17 +455,18 @@ impl Worker {
 
     /// Takes one task from the injector, and moves a fair share of the rest to the local queue.
     fn take_from_injector(&self) -> Option<Runnable> {
-        let first = self.shared.injector.pop().ok()?;
-        let share = self.shared.injector.len() / self.shared.workers.len() + 1;
-        self.move_to_local(&self.shared.injector, share.min(LOCAL_CAPACITY / 2));
+        let injector = &self.shared.injector;
+        let first = injector.pop()?;
+        let share = injector.len() / self.shared.workers.len() + 1;
+        self.move_to_local(|| injector.pop(), share.min(LOCAL_CAPACITY / 2));
         Some(first)
     }
 
-    /// Moves up to `n` tasks from `source` to this worker's local queue; if the local queue
+    /// Moves up to `n` tasks taken with `pop` to this worker's local queue; if the local queue
     /// fills up, the task in hand goes to the injector and the move stops.
-    fn move_to_local(&self, source: &ConcurrentQueue<Runnable>, n: usize) {
+    fn move_to_local(&self, mut pop: impl FnMut() -> Option<Runnable>, n: usize) {
         for _ in 0..n {
-            let Ok(runnable) = source.pop() else { break };
+            let Some(runnable) = pop() else { break };
             if let Err(PushError::Full(runnable)) = self.me().queue.push(runnable) {
                 self.shared.inject(runnable);
                 break;
@@ -477,7 +479,7 @@ impl Worker {
         let theirs = &self.shared.workers[victim];
         let available = theirs.queue.len();
         let Ok(first) = theirs.queue.pop() else { return self.steal_lifo(victim) };
-        self.move_to_local(&theirs.queue, (available / 2).saturating_sub(1));
+        self.move_to_local(|| theirs.queue.pop().ok(), (available / 2).saturating_sub(1));
         Some(first)
     }
 
