@@ -56,21 +56,12 @@
 //!    through the park hook with no time limit; it clears `sleeping` when it returns.
 //!
 //! Whoever queues a task then issues a `SeqCst` fence and, unless some worker is searching (it
-//! will find the task), pops indices off `idle` until one whose `sleeping` flag it can clear, counts
-//! that worker as searching, and unparks it. Either the producer's queue push is visible to the
+//! will find the task), pops indices off `idle` until one whose `sleeping` flag it can swap from
+//! true to false, and unparks that worker. Either the producer's queue push is visible to the
 //! worker's step 3, or the worker's `sleeping` and `idle` entry are visible to the producer.
-//! Stale `idle` entries (workers that woke by themselves) are skipped. A push into an empty LIFO
-//! slot, or of a task that yielded, does the same only if the deep-sleeper count is not zero, with
-//! the same fence pairing against step 5.
-//!
-//! A claimed worker learns it was claimed when it clears its own flag and finds it cleared
-//! already; from then on it is a searcher like any other: it counts itself out when it finds a
-//! task (waking one more sleeper if it was the last searcher) or goes back to sleep (step 2).
-//! Until then, producers leave their work to it rather than waking one more worker: a thread
-//! spawning many tasks from outside wakes one sleeper, not one per spawn while sleepers last,
-//! and the claimed worker wakes the next one only once it has found work (as tokio does).
-//! In a copy of the `spawn_many` rows (W = 2, 3 × 300 iterations), iterations slower than 3 ms
-//! (many wakes paid by the spawner) went from 29-53% of them to 4-8%.
+//! Stale `idle` entries (workers that woke by themselves) are skipped by the swap. A push into an
+//! empty LIFO slot, or of a task that yielded, does the same only if the deep-sleeper count is
+//! not zero, with the same fence pairing against step 5.
 //!
 //! Tasks woken by a worker's own park (its park hook driving I/O and timers, on its thread) are
 //! queued with no notification: the worker runs them as soon as the park returns, and, still
@@ -226,7 +217,7 @@ impl Shared {
     /// Wakes every worker (shutdown).
     pub(crate) fn wake_all(&self) {
         for index in 0..self.workers.len() {
-            self.idle.claim_for_shutdown(index);
+            self.idle.cancel(index);
             self.unpark(index);
         }
     }
@@ -518,7 +509,7 @@ impl Worker {
         }
         // Limit the searchers to half of the workers (at least one).
         let searching = &self.shared.idle.searching;
-        if 2 * searching.load(Ordering::SeqCst).max(0) as usize >= self.shared.workers.len().max(2) {
+        if 2 * searching.load(Ordering::SeqCst) >= self.shared.workers.len().max(2) {
             return false;
         }
         searching.fetch_add(1, Ordering::SeqCst);
@@ -543,7 +534,7 @@ impl Worker {
         }
         fence(Ordering::SeqCst);
         if self.shared.has_work(self.index) || self.shared.closed.load(Ordering::SeqCst) {
-            self.searching = idle.cancel(self.index);
+            idle.cancel(self.index);
             return;
         }
         if self.shared.lifo_elsewhere(self.index) {
@@ -556,7 +547,7 @@ impl Worker {
         idle.enter_deep();
         if self.shared.has_work(self.index) || self.shared.lifo_elsewhere(self.index) {
             idle.leave_deep();
-            self.searching = idle.cancel(self.index);
+            idle.cancel(self.index);
             return;
         }
         self.park(park, None, true);
@@ -568,7 +559,7 @@ impl Worker {
     /// and interrupt its next wait for nothing.
     ///
     /// `deep`: the worker counted itself as a deep sleeper before, and stops now.
-    fn park(&mut self, park: &mut dyn Park, timeout: Option<std::time::Duration>, deep: bool) {
+    fn park(&self, park: &mut dyn Park, timeout: Option<std::time::Duration>, deep: bool) {
         let me = self.me();
         me.parked.store(true, Ordering::Relaxed);
         park.park(timeout);
@@ -576,8 +567,7 @@ impl Worker {
         if deep {
             self.shared.idle.leave_deep();
         }
-        self.searching = self.shared.idle.cancel(self.index);
-        let me = self.me();
+        self.shared.idle.cancel(self.index);
         if me.lifo.len() + me.queue.len() > 1 {
             self.shared.notify();
         }
