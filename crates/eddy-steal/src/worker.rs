@@ -145,10 +145,6 @@ impl Shared {
         }
     }
 
-    fn inject(&self, runnable: Runnable) {
-        self.injector.push(runnable);
-    }
-
     fn schedule_local(&self, index: usize, runnable: Runnable, yielded: bool) {
         if yielded {
             // Not new work: this worker runs the task again when its turn comes (async-task
@@ -189,11 +185,11 @@ impl Shared {
             // Move half of the local queue to the injector, where every worker can see it.
             for _ in 0..LOCAL_CAPACITY / 2 {
                 match queue.pop() {
-                    Ok(task) => self.inject(task),
+                    Ok(task) => self.injector.push(task),
                     Err(_) => break,
                 }
             }
-            self.inject(runnable);
+            self.injector.push(runnable);
             notify = true;
         }
         if notify {
@@ -263,7 +259,7 @@ impl Schedule for Shared {
         match worker {
             Some(index) => self.schedule_local(index, runnable, info.woken_while_running),
             None => {
-                self.inject(runnable);
+                self.injector.push(runnable);
                 if self.dead.load(Ordering::SeqCst) {
                     // Shutdown ended while this was pushed: nobody will run it.
                     for runnable in self.drain() {
@@ -468,7 +464,7 @@ impl Worker {
         for _ in 0..n {
             let Some(runnable) = pop() else { break };
             if let Err(PushError::Full(runnable)) = self.me().queue.push(runnable) {
-                self.shared.inject(runnable);
+                self.shared.injector.push(runnable);
                 break;
             }
         }
