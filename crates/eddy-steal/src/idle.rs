@@ -5,7 +5,7 @@
 //! work, calls [`Idle::notify`], which returns the index of the worker to unpark, if any. See
 //! the `worker` module for why no wakeup is lost; `tests` below has the loom model.
 
-use crate::sync::{fence, AtomicBool, AtomicUsize, Ordering};
+use crate::sync::{fence, AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 
 /// The list of workers that may be asleep: a `concurrent-queue` normally. Under loom, a locked
 /// `VecDeque`: the protocol only needs a linearizable queue, and `concurrent-queue` decides
@@ -40,6 +40,11 @@ pub(crate) struct Idle {
     on_queue: Box<[AtomicBool]>,
     /// How many workers are looking for work to steal.
     pub(crate) searching: AtomicUsize,
+    /// How many workers a notification claimed that are not back at work yet (they count
+    /// themselves out in [`Idle::cancel`]). A spawn from outside the workers leaves its task to
+    /// them ([`Idle::notify_spawn`]). It dips below zero for a moment when a claimed worker wakes
+    /// before its claimer has counted it in, and stays there after shutdown's wake-ups.
+    claimed: AtomicIsize,
     /// How many workers are parked with no time limit. A task pushed into an empty LIFO slot
     /// wakes one of them only if there is one (see `worker`'s module docs).
     deep: AtomicUsize,
@@ -52,6 +57,7 @@ impl Idle {
             sleeping: (0..workers).map(|_| AtomicBool::new(false)).collect(),
             on_queue: (0..workers).map(|_| AtomicBool::new(false)).collect(),
             searching: AtomicUsize::new(0),
+            claimed: AtomicIsize::new(0),
             deep: AtomicUsize::new(0),
         }
     }
@@ -59,16 +65,36 @@ impl Idle {
     /// Step 1 of going to sleep: worker `index` says it may sleep.
     pub(crate) fn announce(&self, index: usize) {
         self.sleeping[index].store(true, Ordering::SeqCst);
-        if !self.on_queue[index].swap(true, Ordering::SeqCst) {
+        // A compare-exchange rather than a swap, for loom's sake (see `wake_flag`).
+        if self.on_queue[index].compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
             // Bounded by the number of workers, and each index is on it at most once.
             let _ = self.queue.push(index);
         }
         fence(Ordering::SeqCst);
     }
 
-    /// Worker `index` is awake again (it found work, or it woke up).
-    pub(crate) fn cancel(&self, index: usize) {
+    /// Worker `index` is awake again (it found work, or it woke up), and about to look at every
+    /// queue. Returns whether a notification claimed it meanwhile; it then counts itself out of
+    /// `claimed`.
+    #[must_use]
+    pub(crate) fn cancel(&self, index: usize) -> bool {
+        let claimed = !self.wake_flag(index);
+        if claimed {
+            self.claimed.fetch_sub(1, Ordering::SeqCst);
+        }
+        claimed
+    }
+
+    /// Wakes worker `index` for shutdown (its count in `claimed` no longer matters).
+    pub(crate) fn wake_for_shutdown(&self, index: usize) {
         self.sleeping[index].store(false, Ordering::SeqCst);
+    }
+
+    /// Clears worker `index`'s `sleeping` flag; true if this call cleared it. A compare-exchange,
+    /// not a swap: loom (0.7) lets a plain store land between the read and the write of a `swap`
+    /// (tokio-rs/loom#254), and models its compare-exchange atomically.
+    fn wake_flag(&self, index: usize) -> bool {
+        self.sleeping[index].compare_exchange(true, false, Ordering::SeqCst, Ordering::SeqCst).is_ok()
     }
 
     /// After queueing work: unless a worker is searching (it will find the work), claims a
@@ -79,6 +105,25 @@ impl Idle {
         // searcher's decrement whichever comes first (a plain load here is the store-buffering
         // pattern that only `SeqCst`'s total order makes safe, and loom cannot check that).
         if self.searching.fetch_add(0, Ordering::SeqCst) != 0 {
+            return None;
+        }
+        self.claim()
+    }
+
+    /// [`notify`](Self::notify) for a task spawned by a thread that is not a worker: it also
+    /// leaves the task to a worker that an earlier notification claimed and that is not back at
+    /// work yet. That worker looks at every queue once it is, and wakes another if more than one
+    /// task waits (see the `worker` module). A thread spawning many tasks from outside thus wakes
+    /// one sleeper, instead of one per spawn until the first is up; a wake from outside (a task
+    /// that waited) keeps a notification of its own.
+    pub(crate) fn notify_spawn(&self) -> Option<usize> {
+        fence(Ordering::SeqCst);
+        // Read-modify-writes for the reason given in `notify`: either this reads the count before
+        // a claimed worker's decrement, which then makes the queued task visible to that worker's
+        // look, or it reads it after, and does not leave the task to that worker.
+        if self.searching.fetch_add(0, Ordering::SeqCst) != 0
+            || self.claimed.fetch_add(0, Ordering::SeqCst) > 0
+        {
             return None;
         }
         self.claim()
@@ -105,11 +150,13 @@ impl Idle {
         self.notify()
     }
 
-    /// Claims a sleeping worker, skipping entries of workers that woke by themselves.
+    /// Claims a sleeping worker, skipping entries of workers that woke by themselves, and counts
+    /// it in `claimed`.
     pub(crate) fn claim(&self) -> Option<usize> {
         while let Ok(index) = self.queue.pop() {
             self.on_queue[index].store(false, Ordering::SeqCst);
-            if self.sleeping[index].swap(false, Ordering::SeqCst) {
+            if self.wake_flag(index) {
+                self.claimed.fetch_add(1, Ordering::SeqCst);
                 return Some(index);
             }
         }
@@ -143,11 +190,11 @@ mod tests {
                     }
                     idle.announce(0);
                     if work.load(Ordering::SeqCst) == 1 {
-                        idle.cancel(0);
+                        let _ = idle.cancel(0);
                         return;
                     }
                     thread::park();
-                    idle.cancel(0);
+                    let _ = idle.cancel(0);
                 })
             };
 
@@ -178,11 +225,11 @@ mod tests {
                     idle.searching.fetch_sub(1, Ordering::SeqCst);
                     fence(Ordering::SeqCst);
                     if work.load(Ordering::SeqCst) == 1 {
-                        idle.cancel(1);
+                        let _ = idle.cancel(1);
                         continue;
                     }
                     thread::park();
-                    idle.cancel(1);
+                    let _ = idle.cancel(1);
                 })
             };
 
@@ -191,6 +238,43 @@ mod tests {
                 searcher.thread().unpark();
             }
             searcher.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn a_claimed_worker_takes_the_spawns_left_to_it() {
+        loom::model(|| {
+            let idle = Arc::new(Idle::new(1));
+            let work = Arc::new(AtomicUsize::new(0));
+            let sleeper = {
+                let (idle, work) = (idle.clone(), work.clone());
+                thread::spawn(move || {
+                    let mut taken = 0;
+                    while taken < 2 {
+                        if work.load(Ordering::SeqCst) > taken {
+                            taken += 1;
+                            continue;
+                        }
+                        idle.announce(0);
+                        if work.load(Ordering::SeqCst) > taken {
+                            let _ = idle.cancel(0);
+                            continue;
+                        }
+                        thread::park();
+                        let _ = idle.cancel(0);
+                    }
+                })
+            };
+            // Two spawns from outside, each followed by its notification: the second may find the
+            // sleeper claimed by the first and not yet counted out, and leave its task to it.
+            for _ in 0..2 {
+                work.fetch_add(1, Ordering::SeqCst);
+                if idle.notify_spawn() == Some(0) {
+                    sleeper.thread().unpark();
+                }
+            }
+            sleeper.join().unwrap();
+            assert_eq!(idle.claimed.load(Ordering::SeqCst), 0, "the claimed count is balanced");
         });
     }
 
@@ -212,12 +296,12 @@ mod tests {
                     idle.enter_deep();
                     if lifo.load(Ordering::SeqCst) == 1 {
                         idle.leave_deep();
-                        idle.cancel(0);
+                        let _ = idle.cancel(0);
                         return;
                     }
                     thread::park();
                     idle.leave_deep();
-                    idle.cancel(0);
+                    let _ = idle.cancel(0);
                 })
             };
 

@@ -56,17 +56,32 @@
 //!    through the park hook with no time limit; it clears `sleeping` when it returns.
 //!
 //! Whoever queues a task then issues a `SeqCst` fence and, unless some worker is searching (it
-//! will find the task), pops indices off `idle` until one whose `sleeping` flag it can swap from
-//! true to false, and unparks that worker. Either the producer's queue push is visible to the
-//! worker's step 3, or the worker's `sleeping` and `idle` entry are visible to the producer.
-//! Stale `idle` entries (workers that woke by themselves) are skipped by the swap. A push into an
+//! will find the task), pops indices off `idle` until one whose `sleeping` flag it can clear,
+//! counts that worker as *claimed*, and unparks it. Either the producer's queue push is visible
+//! to the worker's step 3, or the worker's `sleeping` and `idle` entry are visible to the
+//! producer. Stale `idle` entries (workers that woke by themselves) are skipped. A push into an
 //! empty LIFO slot, or of a task that yielded, does the same only if the deep-sleeper count is
 //! not zero, with the same fence pairing against step 5.
+//!
+//! A task **spawned from outside** the workers is left, in addition, to a worker that an
+//! earlier notification claimed and that is not back at work yet: it counts itself out of the
+//! claimed count with a read-modify-write when it wakes, and looks at every queue after that,
+//! so either the spawner's read of the count comes first and the worker sees the task, or the
+//! spawner sees the count drop and notifies as usual. A thread spawning a burst of tasks thus
+//! pays one wake, not one per spawn until the first worker is up (each of which, on a machine
+//! with few cores, also lands a worker on the spawner's core). A wake from outside, of a task
+//! that waited, keeps a notification of its own: a consumer on another thread handing its
+//! producers room wants them running at once, and leaving them to one claimed worker made
+//! `queue_mpsc` twice as slow.
 //!
 //! Tasks woken by a worker's own park (its park hook driving I/O and timers, on its thread) are
 //! queued with no notification: the worker runs them as soon as the park returns, and, still
 //! marked asleep, it would be the first worker a notification claims (an interrupted poller wait
-//! per wake, for nothing). Back from the park, it notifies once if it holds more than one task.
+//! per wake, for nothing). Back from a park, or claimed, a worker notifies once if more than one
+//! task waits: in its LIFO slot and local queue or in the injector, and, for a claimed worker,
+//! in other workers' local queues (where a worker that took spawns left to it from the injector
+//! holds them, maybe blocked in a long poll). Each claimed worker thus passes the spawns left to
+//! it on to the next sleeper until one task or none is left.
 //!
 //! Every `IO_INTERVAL` ticks a busy worker takes a non-blocking turn of its park hook, so I/O and
 //! timers are served even when every worker is busy.
@@ -213,7 +228,7 @@ impl Shared {
     /// Wakes every worker (shutdown).
     pub(crate) fn wake_all(&self) {
         for index in 0..self.workers.len() {
-            self.idle.cancel(index);
+            self.idle.wake_for_shutdown(index);
             self.unpark(index);
         }
     }
@@ -259,6 +274,7 @@ impl Schedule for Shared {
         match worker {
             Some(index) => self.schedule_local(index, runnable, info.woken_while_running),
             None => {
+                let spawned = !runnable.has_waited();
                 self.injector.push(runnable);
                 if self.dead.load(Ordering::SeqCst) {
                     // Shutdown ended while this was pushed: nobody will run it.
@@ -267,7 +283,11 @@ impl Schedule for Shared {
                     }
                     return;
                 }
-                self.notify();
+                // See "Sleeping and waking" for why a spawn and a wake differ here.
+                let sleeper = if spawned { self.idle.notify_spawn() } else { self.idle.notify() };
+                if let Some(index) = sleeper {
+                    self.unpark(index);
+                }
             }
         }
     }
@@ -530,7 +550,7 @@ impl Worker {
         }
         fence(Ordering::SeqCst);
         if self.shared.has_work(self.index) || self.shared.closed.load(Ordering::SeqCst) {
-            idle.cancel(self.index);
+            self.wake_up(false);
             return;
         }
         if self.shared.lifo_elsewhere(self.index) {
@@ -543,16 +563,13 @@ impl Worker {
         idle.enter_deep();
         if self.shared.has_work(self.index) || self.shared.lifo_elsewhere(self.index) {
             idle.leave_deep();
-            idle.cancel(self.index);
+            self.wake_up(false);
             return;
         }
         self.park(park, None, true);
     }
 
-    /// Parks, then wakes the others if the park queued more than this worker can start at once.
-    /// Tasks woken by the park itself (this worker driving I/O and timers) were queued without a
-    /// notification: one per wake would mostly land on this very worker, still marked asleep,
-    /// and interrupt its next wait for nothing.
+    /// Parks; see [`wake_up`](Self::wake_up) for what follows.
     ///
     /// `deep`: the worker counted itself as a deep sleeper before, and stops now.
     fn park(&self, park: &mut dyn Park, timeout: Option<std::time::Duration>, deep: bool) {
@@ -563,8 +580,29 @@ impl Worker {
         if deep {
             self.shared.idle.leave_deep();
         }
-        self.shared.idle.cancel(self.index);
-        if me.lifo.len() + me.queue.len() > 1 {
+        self.wake_up(true);
+    }
+
+    /// Back at work after `announce`. A worker that parked, or that a notification claimed,
+    /// then wakes another if more than one task waits: tasks its park woke (this worker driving
+    /// I/O and timers) were queued without a notification, since one per wake would mostly land
+    /// on this very worker, still marked asleep, and interrupt its next wait for nothing; and
+    /// spawns from outside may have been left to it while it was getting up
+    /// (`Idle::notify_spawn`). A claimed worker counts the other workers' local queues too: a
+    /// worker that took a batch of those spawns from the injector holds them there, and may be
+    /// blocked in a long poll.
+    fn wake_up(&self, parked: bool) {
+        let claimed = self.shared.idle.cancel(self.index);
+        if !(parked || claimed) {
+            return;
+        }
+        let me = self.me();
+        let mut waiting = me.lifo.len() + me.queue.len() + self.shared.injector.len();
+        if claimed {
+            let others = self.shared.workers.iter().enumerate().filter(|&(i, _)| i != self.index);
+            waiting += others.map(|(_, w)| w.queue.len()).sum::<usize>();
+        }
+        if waiting > 1 {
             self.shared.notify();
         }
     }

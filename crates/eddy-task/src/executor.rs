@@ -35,7 +35,7 @@ use std::task::Waker;
 
 pub use async_task::ScheduleInfo;
 
-use crate::header::Header;
+use crate::header::{Header, UNREGISTERED};
 use crate::raw::CurrentTask;
 use crate::TaskId;
 
@@ -70,6 +70,15 @@ impl Runnable {
         // dropped, which is only ever inside `run` or the runnable's drop.
         let _current = CurrentTask::enter(runnable.metadata());
         runnable.run()
+    }
+
+    /// Whether the task has waited (returned `Pending`) since it was spawned: `false` when it is
+    /// scheduled for its first run. Executors may use it to tell new work from wakes. It reads
+    /// the task's registration, so a task its executor refused to register (the executor was
+    /// shutting down) also reads `false`.
+    #[inline]
+    pub fn has_waited(&self) -> bool {
+        self.header().key.load(std::sync::atomic::Ordering::Relaxed) != UNREGISTERED
     }
 
     /// Hands the task to its executor's scheduler, as a wake would.

@@ -121,3 +121,31 @@ fn join_error_reports_cancellation_with_the_name() {
     let err = err.try_into_panic().unwrap_err();
     assert!(err.is_cancelled());
 }
+
+#[test]
+fn a_runnable_tells_a_first_run_from_a_wake() {
+    let ex = Tiny::new(false);
+    let mut yielded = false;
+    let task = eddy_task::spawn_on(
+        &ex,
+        std::future::poll_fn(move |cx| {
+            if yielded {
+                return std::task::Poll::Ready(());
+            }
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }),
+    );
+    let first = ex.pop().unwrap();
+    assert!(!first.has_waited(), "a spawned task's first schedule reads as a wake");
+    {
+        let _enter = enter(Rc::new(ex.clone()));
+        first.run();
+    }
+    let again = ex.pop().unwrap();
+    assert!(again.has_waited(), "a task that returned Pending reads as never having waited");
+    ex.queue.0.lock().unwrap().push_front(again);
+    ex.run_until_idle();
+    futures_lite::future::block_on(task).unwrap();
+}
