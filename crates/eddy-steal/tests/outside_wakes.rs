@@ -8,13 +8,12 @@
 
 mod common;
 
-use std::future::poll_fn;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::task::{Poll, Wake, Waker};
+use std::task::{Wake, Waker};
 use std::time::{Duration, Instant};
 
-use common::within;
+use common::{within, Door};
 use eddy_steal::Executor;
 use eddy_task::Park;
 
@@ -121,40 +120,6 @@ fn gated_executor() -> (Executor, Arc<Gate>) {
         .unwrap();
     gate.wait_until(|s| s.asleep == WORKERS);
     (ex, gate)
-}
-
-/// A door a task waits at until the test opens it from its own thread.
-#[derive(Clone, Default)]
-struct Door(Arc<Mutex<(bool, Option<Waker>)>>);
-
-impl Door {
-    async fn pass(&self) {
-        poll_fn(|cx| {
-            let mut state = self.0.lock().unwrap();
-            if state.0 {
-                Poll::Ready(())
-            } else {
-                state.1 = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        })
-        .await
-    }
-
-    fn is_waited_at(&self) -> bool {
-        self.0.lock().unwrap().1.is_some()
-    }
-
-    fn open(&self) {
-        let waker = {
-            let mut state = self.0.lock().unwrap();
-            state.0 = true;
-            state.1.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    }
 }
 
 #[test]

@@ -3,42 +3,12 @@
 
 mod common;
 
-use std::future::poll_fn;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Poll, Waker};
+use std::sync::Arc;
 use std::time::Duration;
 
-use common::within;
+use common::{within, Door};
 use eddy_steal::Executor;
-
-/// A one-shot signal: `wait` completes once `set` has been called. (The loom build of this crate
-/// cannot have async-channel, whose event-listener switches to loom's types too.)
-#[derive(Clone, Default)]
-struct Signal(Arc<Mutex<(bool, Option<Waker>)>>);
-
-impl Signal {
-    fn set(&self) {
-        let mut state = self.0.lock().unwrap();
-        state.0 = true;
-        if let Some(waker) = state.1.take() {
-            waker.wake();
-        }
-    }
-
-    async fn wait(&self) {
-        poll_fn(|cx| {
-            let mut state = self.0.lock().unwrap();
-            if state.0 {
-                Poll::Ready(())
-            } else {
-                state.1 = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        })
-        .await
-    }
-}
 
 #[test]
 fn a_task_registers_when_it_first_waits_not_when_it_is_spawned() {
@@ -60,10 +30,10 @@ fn a_task_registers_when_it_first_waits_not_when_it_is_spawned() {
         }
         assert_eq!(ex.registered_tasks(), 0, "a running task that has not waited is not registered");
 
-        let signal = Signal::default();
+        let signal = Door::default();
         let waiting = ex.spawn({
             let signal = signal.clone();
-            async move { signal.wait().await }
+            async move { signal.pass().await }
         });
         while ex.registered_tasks() == 0 {
             std::thread::yield_now();
@@ -71,7 +41,7 @@ fn a_task_registers_when_it_first_waits_not_when_it_is_spawned() {
         assert_eq!(ex.registered_tasks(), 1, "only the task that waits");
 
         release.store(true, Ordering::SeqCst);
-        signal.set();
+        signal.open();
         ex.run(async {
             busy.await.unwrap();
             waiting.await.unwrap();
@@ -91,13 +61,13 @@ fn shutdown_drops_waiting_and_never_run_tasks_alike() {
                 self.0.fetch_add(1, Ordering::SeqCst);
             }
         }
-        let never = Signal::default();
+        let never = Door::default();
         // Waits forever: reached through the registry.
         let waiter = {
             let (count, never) = (Count(dropped.clone()), never.clone());
             ex.spawn(async move {
                 let _count = count;
-                never.wait().await;
+                never.pass().await;
             })
         };
         while ex.registered_tasks() == 0 {

@@ -55,3 +55,37 @@ pub fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
     }
     cond()
 }
+
+/// A one-shot door: a task waits at it (`pass`) until some thread opens it.
+#[derive(Clone, Default)]
+pub struct Door(Arc<Mutex<(bool, Option<Waker>)>>);
+
+impl Door {
+    pub async fn pass(&self) {
+        poll_fn(|cx| {
+            let mut state = self.0.lock().unwrap();
+            if state.0 {
+                Poll::Ready(())
+            } else {
+                state.1 = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+        .await
+    }
+
+    pub fn is_waited_at(&self) -> bool {
+        self.0.lock().unwrap().1.is_some()
+    }
+
+    pub fn open(&self) {
+        let waker = {
+            let mut state = self.0.lock().unwrap();
+            state.0 = true;
+            state.1.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
