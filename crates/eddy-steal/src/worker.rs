@@ -168,9 +168,7 @@ impl Shared {
             // next task blocks this thread; searching and briefly parked workers look by
             // themselves. (A notification per yield costs a contended read-modify-write.)
             self.push_local(index, runnable, false);
-            if let Some(sleeper) = self.idle.notify_deep() {
-                self.unpark(sleeper);
-            }
+            self.unpark_claimed(self.idle.notify_deep());
             return;
         }
         // Woken by this worker's own park: it runs its queues as soon as the park returns.
@@ -179,11 +177,8 @@ impl Shared {
             // This worker will most likely run it next. Only a worker parked with no time limit
             // is told (it would never look); see "LIFO slots" in the module docs.
             Ok(None) => {
-                if parked {
-                    return;
-                }
-                if let Some(sleeper) = self.idle.notify_deep() {
-                    self.unpark(sleeper);
+                if !parked {
+                    self.unpark_claimed(self.idle.notify_deep());
                 }
             }
             Ok(Some(displaced)) => self.push_local(index, displaced, !parked),
@@ -214,7 +209,12 @@ impl Shared {
 
     /// Makes sure some worker will look at newly queued work.
     pub(crate) fn notify(&self) {
-        if let Some(index) = self.idle.notify() {
+        self.unpark_claimed(self.idle.notify());
+    }
+
+    /// Unparks the worker a notification claimed, if it claimed one.
+    fn unpark_claimed(&self, claimed: Option<usize>) {
+        if let Some(index) = claimed {
             self.unpark(index);
         }
     }
@@ -284,10 +284,7 @@ impl Schedule for Shared {
                     return;
                 }
                 // See "Sleeping and waking" for why a spawn and a wake differ here.
-                let sleeper = if spawned { self.idle.notify_spawn() } else { self.idle.notify() };
-                if let Some(index) = sleeper {
-                    self.unpark(index);
-                }
+                self.unpark_claimed(if spawned { self.idle.notify_spawn() } else { self.idle.notify() });
             }
         }
     }
@@ -596,13 +593,12 @@ impl Worker {
         if !(parked || claimed) {
             return;
         }
-        let me = self.me();
-        let mut waiting = me.lifo.len() + me.queue.len() + self.shared.injector.len();
-        if claimed {
-            let others = self.shared.workers.iter().enumerate().filter(|&(i, _)| i != self.index);
-            waiting += others.map(|(_, w)| w.queue.len()).sum::<usize>();
-        }
-        if waiting > 1 {
+        let queued = if claimed {
+            self.shared.workers.iter().map(|w| w.queue.len()).sum()
+        } else {
+            self.me().queue.len()
+        };
+        if self.me().lifo.len() + queued + self.shared.injector.len() > 1 {
             self.shared.notify();
         }
     }
