@@ -35,6 +35,7 @@ mod async_fd;
 pub mod net;
 mod parker;
 mod reactor;
+mod selector;
 mod time;
 mod timers;
 mod unblock;

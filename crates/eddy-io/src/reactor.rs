@@ -19,9 +19,10 @@
 //!
 //! # Keys
 //!
-//! A source's key is its slab index in the low 32 bits and a generation in the high bits. An
-//! event whose key no longer matches a live source (it was deregistered after the kernel queued
-//! the event, and maybe its index reused) is ignored.
+//! A source's key is its slab index in the low 32 bits and a 31-bit generation above it; the top
+//! bit stays clear, so no source has the notification's key (see the `selector` module). An event
+//! whose key no longer matches a live source (it was deregistered after the kernel queued the
+//! event, and maybe its index reused) is ignored.
 //!
 //! # Who drives
 //!
@@ -38,10 +39,11 @@ use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use concurrent_queue::ConcurrentQueue;
-use polling::{Event, Events, PollMode, Poller};
+use polling::{Event, PollMode};
 use slab::Slab;
 
 use crate::parker::ParkState;
+use crate::selector::{Events, Selector};
 use crate::timers::Timers;
 
 /// Locks a mutex, ignoring poisoning: every critical section here leaves its data consistent
@@ -51,7 +53,7 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 pub(crate) struct Reactor {
-    poller: Poller,
+    selector: Selector,
     /// Whether sources are edge-triggered (else oneshot, re-armed per wait).
     edge: bool,
     sources: Mutex<Slab<Arc<Source>>>,
@@ -82,11 +84,11 @@ impl Reactor {
     pub(crate) fn get() -> &'static Reactor {
         static REACTOR: OnceLock<Reactor> = OnceLock::new();
         REACTOR.get_or_init(|| {
-            let poller =
-                Poller::new().unwrap_or_else(|e| panic!("eddy-io: cannot create the I/O poller: {e}"));
+            let selector =
+                Selector::new().unwrap_or_else(|e| panic!("eddy-io: cannot create the I/O poller: {e}"));
             Reactor {
-                edge: poller.supports_edge(),
-                poller,
+                edge: selector.poller.supports_edge(),
+                selector,
                 sources: Mutex::new(Slab::new()),
                 registered: AtomicUsize::new(0),
                 generation: AtomicU64::new(0),
@@ -101,14 +103,14 @@ impl Reactor {
     pub(crate) fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<Source>> {
         let mut sources = lock(&self.sources);
         let entry = sources.vacant_entry();
-        let generation = self.generation.fetch_add(1, Ordering::Relaxed) & 0xFFFF_FFFF;
+        let generation = self.generation.fetch_add(1, Ordering::Relaxed) & 0x7FFF_FFFF;
         let key = (entry.key() as u64 | (generation << 32)) as usize;
         let source = Arc::new(Source { raw: fd.as_raw_fd(), key, state: Source::new_state() });
         let (interest, mode) =
             if self.edge { (Event::all(key), PollMode::Edge) } else { (Event::none(key), PollMode::Oneshot) };
         // SAFETY: the caller keeps `fd` open until `deregister`, which deletes it from the poller
         // first; `Async` upholds this by deregistering in `Drop` before closing its I/O object.
-        unsafe { self.poller.add_with_mode(fd.as_raw_fd(), interest, mode)? };
+        unsafe { self.selector.poller.add_with_mode(fd.as_raw_fd(), interest, mode)? };
         entry.insert(source.clone());
         self.registered.fetch_add(1, Ordering::Relaxed);
         Ok(source)
@@ -127,7 +129,7 @@ impl Reactor {
         }
         // SAFETY: the descriptor is still open: `Async::drop` calls this before closing it.
         let fd = unsafe { BorrowedFd::borrow_raw(source.raw) };
-        let result = self.poller.delete(fd);
+        let result = self.selector.poller.delete(fd);
         for waker in source.wake_all() {
             waker.wake();
         }
@@ -136,9 +138,7 @@ impl Reactor {
 
     /// Wakes the thread waiting in the poller, if any, or makes its next wait return at once.
     pub(crate) fn notify(&self) {
-        // A failed notification means the eventfd is gone: the poller is unusable anyway, and the
-        // next `wait` reports the error.
-        let _ = self.poller.notify();
+        self.selector.notify();
     }
 
     pub(crate) fn try_lock_driver(&self) -> Option<MutexGuard<'_, Driver>> {
@@ -197,12 +197,12 @@ impl Reactor {
         } else {
             Some(std::time::Duration::ZERO)
         };
-        driver.events.clear();
         // A source registered concurrently is seen by the next turn: readiness waits in epoll.
         let result = if !block && self.registered.load(Ordering::Relaxed) == 0 {
-            Ok(0)
+            driver.events.clear();
+            Ok(())
         } else {
-            self.poller.wait(&mut driver.events, timeout)
+            self.selector.wait(&mut driver.events, timeout)
         };
         if block {
             self.timers.woke_up();
@@ -222,7 +222,7 @@ impl Reactor {
         driver.wakers = wakers;
         match result {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
-            other => other.map(drop),
+            other => other,
         }
     }
 
@@ -233,7 +233,7 @@ impl Reactor {
         let mut interest = Event::none(source.key);
         interest.readable = read;
         interest.writable = write;
-        self.poller.modify_with_mode(fd, interest, PollMode::Oneshot)
+        self.selector.poller.modify_with_mode(fd, interest, PollMode::Oneshot)
     }
 }
 
