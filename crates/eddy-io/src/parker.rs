@@ -57,7 +57,7 @@ impl ParkState {
     pub(crate) fn unpark(&self) {
         self.unparker.unpark();
         if self.io_blocked.load(Ordering::SeqCst) {
-            Reactor::get().notify();
+            Reactor::get().selector.notify();
         }
     }
 

@@ -53,7 +53,7 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 pub(crate) struct Reactor {
-    selector: Selector,
+    pub(crate) selector: Selector,
     /// Whether sources are edge-triggered (else oneshot, re-armed per wait).
     edge: bool,
     sources: Mutex<Slab<Arc<Source>>>,
@@ -134,11 +134,6 @@ impl Reactor {
             waker.wake();
         }
         result
-    }
-
-    /// Wakes the thread waiting in the poller, if any, or makes its next wait return at once.
-    pub(crate) fn notify(&self) {
-        self.selector.notify();
     }
 
     pub(crate) fn try_lock_driver(&self) -> Option<MutexGuard<'_, Driver>> {

@@ -71,7 +71,7 @@ impl Timers {
         self.push(Op::Insert(when, id, waker.clone()));
         let sleeping_until = self.sleeping_until.load(Ordering::SeqCst);
         if sleeping_until != AWAKE && self.encode(when) < sleeping_until {
-            Reactor::get().notify();
+            Reactor::get().selector.notify();
         }
         id
     }
