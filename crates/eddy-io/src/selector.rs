@@ -121,8 +121,10 @@ mod epoll {
             Events { list: Vec::with_capacity(CAPACITY) }
         }
 
+        /// Whether no source is ready: a wait that only the notification ended counts as empty
+        /// (as in `polling::Events`), so the reactor does not lock its sources for it.
         pub(crate) fn is_empty(&self) -> bool {
-            self.list.is_empty()
+            self.iter().next().is_none()
         }
 
         pub(crate) fn clear(&mut self) {
