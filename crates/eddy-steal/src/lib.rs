@@ -11,8 +11,12 @@
 //! thread; the `eddy` facade plugs in its I/O driver, so the idle worker that waits is also the
 //! one that waits for I/O and timers.
 //!
-//! The `worker` module documents the queueing rules and the sleep/wake protocol; the executor
-//! module documents shutdown.
+//! On Linux, a worker that finds another busy worker on its CPU moves to a CPU of its affinity
+//! mask that no busy worker holds, keeping that mask (a worker pinned to one CPU stays): the
+//! kernel can queue a woken worker behind the one that woke it while another CPU idles.
+//!
+//! The `worker` module documents the queueing rules and the sleep/wake protocol, the `placement`
+//! module the moves; the executor module documents shutdown.
 //!
 //! # Examples
 //!
@@ -30,6 +34,7 @@
 mod executor;
 mod idle;
 mod injector;
+mod placement;
 mod registry;
 mod sync;
 mod worker;

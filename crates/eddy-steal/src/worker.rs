@@ -85,8 +85,17 @@
 //!
 //! Every `IO_INTERVAL` ticks a busy worker takes a non-blocking turn of its park hook, so I/O and
 //! timers are served even when every worker is busy.
+//!
+//! # Placement
+//!
+//! Back from a park and every `IO_INTERVAL` ticks, a worker also checks that no other awake
+//! worker shares its CPU (moving to a free CPU of its affinity mask if one does), and yields its
+//! CPU once to a worker unparked more than `WAKE_PATIENCE` ago that is not back yet: the
+//! `placement` module says why (Linux can queue a wakee behind its waker while another CPU
+//! idles) and how.
 
 use std::rc::Rc;
+use std::time::Instant;
 
 use std::sync::OnceLock;
 use std::task::Waker;
@@ -97,6 +106,7 @@ use eddy_task::{enter, Park, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn}
 
 use crate::idle::Idle;
 use crate::injector::Injector;
+use crate::placement::{self, Seat};
 use crate::registry::Registry;
 use crate::sync::{fence, Arc, AtomicBool, AtomicUsize, Ordering};
 
@@ -122,6 +132,8 @@ pub(crate) struct Shared {
     /// Set when shutdown is over: a late wake drops its task at once.
     pub(crate) dead: AtomicBool,
     pub(crate) registry: Registry,
+    /// What the workers' placement timestamps count from.
+    epoch: Instant,
 }
 
 pub(crate) struct WorkerShared {
@@ -136,6 +148,8 @@ pub(crate) struct WorkerShared {
     /// the worker itself is about to run them; it notifies once afterwards if it has more than
     /// one (see "Sleeping and waking").
     parked: AtomicBool,
+    /// Where the worker runs, and when it was unparked (see the `placement` module).
+    seat: Seat,
     /// Unparks the worker; set by the worker thread when it starts.
     pub(crate) unpark: OnceLock<Waker>,
 }
@@ -150,6 +164,7 @@ impl Shared {
                     lifo: ConcurrentQueue::bounded(1),
                     started: AtomicUsize::new(0),
                     parked: AtomicBool::new(false),
+                    seat: Seat::new(),
                     unpark: OnceLock::new(),
                 })
                 .collect(),
@@ -157,6 +172,7 @@ impl Shared {
             closed: AtomicBool::new(false),
             dead: AtomicBool::new(false),
             registry: Registry::new((workers * 4).next_power_of_two()),
+            epoch: Instant::now(),
         }
     }
 
@@ -221,6 +237,7 @@ impl Shared {
 
     fn unpark(&self, index: usize) {
         if let Some(unpark) = self.workers[index].unpark.get() {
+            self.workers[index].seat.unparked(self.epoch);
             unpark.wake_by_ref();
         }
     }
@@ -379,6 +396,8 @@ struct Worker {
     /// For each victim, its `started` count when this worker last found its LIFO slot occupied
     /// and left it there.
     lifo_seen: Box<[Option<usize>]>,
+    /// When this worker last moved to another CPU (see the `placement` module).
+    moved: Option<Instant>,
 }
 
 /// The body of worker thread `index`: runs tasks until the executor closes.
@@ -395,11 +414,15 @@ pub(crate) fn run(handle: Handle, mut park: Box<dyn Park>) {
         searching: false,
         rng: 0x2545_F491_4F6C_DD1D ^ index as u64,
         lifo_seen,
+        moved: None,
     };
+    worker.keep_apart();
     while !worker.shared.closed.load(Ordering::Acquire) {
         worker.tick = worker.tick.wrapping_add(1);
         if worker.tick % IO_INTERVAL == 0 {
             park.park(Some(std::time::Duration::ZERO));
+            worker.keep_apart();
+            worker.yield_to_late_wakee();
         }
         let next = worker.next_local().or_else(|| worker.search());
         match next {
@@ -569,7 +592,7 @@ impl Worker {
     /// Parks; see [`wake_up`](Self::wake_up) for what follows.
     ///
     /// `deep`: the worker counted itself as a deep sleeper before, and stops now.
-    fn park(&self, park: &mut dyn Park, timeout: Option<std::time::Duration>, deep: bool) {
+    fn park(&mut self, park: &mut dyn Park, timeout: Option<std::time::Duration>, deep: bool) {
         let me = self.me();
         me.parked.store(true, Ordering::Relaxed);
         park.park(timeout);
@@ -578,6 +601,7 @@ impl Worker {
             self.shared.idle.leave_deep();
         }
         self.wake_up(true);
+        self.keep_apart();
     }
 
     /// Back at work after `announce`. A worker that parked, or that a notification claimed,
@@ -589,6 +613,7 @@ impl Worker {
     /// worker that took a batch of those spawns from the injector holds them there, and may be
     /// blocked in a long poll.
     fn wake_up(&self, parked: bool) {
+        self.me().seat.back();
         let claimed = self.shared.idle.cancel(self.index);
         if !(parked || claimed) {
             return;
@@ -600,6 +625,43 @@ impl Worker {
         };
         if self.me().lifo.len() + queued + self.shared.injector.len() > 1 {
             self.shared.notify();
+        }
+    }
+
+    /// Publishes this worker's CPU; moves off it if another awake worker runs there too (see the
+    /// `placement` module).
+    fn keep_apart(&mut self) {
+        let Some(cpu) = placement::current_cpu() else { return };
+        let me = self.me();
+        me.seat.publish(cpu);
+        let index = self.index;
+        let workers = &self.shared.workers;
+        // Whether a worker other than this one, not parked, last ran on `cpu`.
+        let taken = |cpu: usize| {
+            workers
+                .iter()
+                .enumerate()
+                .any(|(i, w)| i != index && !w.parked.load(Ordering::Relaxed) && w.seat.cpu() == Some(cpu))
+        };
+        if !taken(cpu) || self.moved.is_some_and(|at| at.elapsed() < placement::MOVE_INTERVAL) {
+            return;
+        }
+        if let Some(to) = placement::move_off(cpu, index, taken) {
+            me.seat.publish(to);
+            self.moved = Some(Instant::now());
+        }
+    }
+
+    /// Yields this worker's CPU once to each worker unparked more than `WAKE_PATIENCE` ago that
+    /// is not back yet: it may be queued behind this one (see the `placement` module).
+    fn yield_to_late_wakee(&self) {
+        let others = self.shared.workers.iter().enumerate().filter(|&(i, _)| i != self.index);
+        if !others.clone().any(|(_, w)| w.seat.woken()) {
+            return;
+        }
+        let now = placement::since(self.shared.epoch);
+        if others.filter(|(_, w)| w.seat.take_late(now)).count() > 0 {
+            std::thread::yield_now();
         }
     }
 
