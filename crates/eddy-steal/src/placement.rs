@@ -7,7 +7,7 @@
 //! sleeps while there is work, so the two then share one CPU, each waiting about half the time,
 //! while the other CPU idles as soon as the third thread blocks; only the kernel's periodic load
 //! balancing separates them, and the wakee, having last run there, tends to be queued on the
-//! same CPU at its next wake. `ping_pong` on 2 workers spent 30–70% of its 100-iteration blocks
+//! same CPU at its next wake. `ping_pong` on 2 workers spent 17–77% of its 100-iteration blocks
 //! in that state (1.4–1.6 ms per iteration instead of 0.85–0.95; each worker waited ~0.5 ms per
 //! iteration for a CPU, against 0–0.15 ms otherwise).
 //!

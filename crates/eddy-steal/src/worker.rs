@@ -95,10 +95,10 @@
 //! idles) and how.
 
 use std::rc::Rc;
-use std::time::Instant;
 
 use std::sync::OnceLock;
 use std::task::Waker;
+use std::time::Instant;
 
 use concurrent_queue::{ConcurrentQueue, PushError};
 use eddy_task::executor::with_current_executor;
