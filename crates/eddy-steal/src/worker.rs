@@ -143,10 +143,11 @@ pub(crate) struct WorkerShared {
     /// whose owner has not started a task since a thief last saw it occupied is stuck behind a
     /// long poll, and may be stolen.
     started: AtomicUsize,
-    /// Set by the worker around its own parks (and read only on its own thread, by
-    /// `schedule_local`): tasks its park wakes (I/O, timers) are queued without notifying, since
-    /// the worker itself is about to run them; it notifies once afterwards if it has more than
-    /// one (see "Sleeping and waking").
+    /// Set by the worker around its own parks. On its own thread, `schedule_local` reads it:
+    /// tasks its park wakes (I/O, timers) are queued without notifying, since the worker itself
+    /// is about to run them; it notifies once afterwards if it has more than one (see "Sleeping
+    /// and waking"). Other workers read it, as a hint only, to tell a parked worker's stale CPU
+    /// from a busy one's (`keep_apart`).
     parked: AtomicBool,
     /// Where the worker runs, and when it was unparked (see the `placement` module).
     seat: Seat,
@@ -652,15 +653,18 @@ impl Worker {
         }
     }
 
-    /// Yields this worker's CPU once to each worker unparked more than `WAKE_PATIENCE` ago that
-    /// is not back yet: it may be queued behind this one (see the `placement` module).
+    /// Yields this worker's CPU if a worker unparked more than `WAKE_PATIENCE` ago is not back
+    /// yet: it may be queued behind this one (see the `placement` module). Each such unpark is
+    /// taken, so it causes one yield at most.
     fn yield_to_late_wakee(&self) {
         let others = self.shared.workers.iter().enumerate().filter(|&(i, _)| i != self.index);
+        // The clock is read only while some unpark is pending.
         if !others.clone().any(|(_, w)| w.seat.woken()) {
             return;
         }
         let now = placement::since(self.shared.epoch);
-        if others.filter(|(_, w)| w.seat.take_late(now)).count() > 0 {
+        let late = others.filter(|(_, w)| w.seat.take_late(now)).count();
+        if late > 0 {
             std::thread::yield_now();
         }
     }
