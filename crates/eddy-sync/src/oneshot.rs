@@ -3,8 +3,10 @@
 //!
 //! # Protocol
 //!
-//! `state` holds five bits. Each side sets its own "done" bit once, with one read-modify-write,
-//! and what the other side may touch follows from the bits that write returns:
+//! The channel is one allocation with no reference count: each side sets its own "gone" bit as
+//! the last thing it does to the channel, and the side whose write finds the other's already set
+//! frees it. `state` holds seven bits. Each side sets its own "done" bit once, and what the other
+//! side may touch follows from the bits that write returns:
 //!
 //! - `COMPLETE` (sender done): the sender sent a value or was dropped without. Before it is set
 //!   the sender owns `value`; after, the receiver does, unless `CLOSED` was already set, in which
@@ -18,31 +20,42 @@
 //!   set, so a side that clears its bit and finds the other one done leaves the cell alone.
 //! - `TAKEN`: [`OneshotReceiver::try_recv`] claimed the value. It takes `&self`, so two threads
 //!   may call it at once; the claim picks one. Polling takes `&mut self` and needs no claim.
+//! - `TX_GONE` / `RX_GONE`: the sender / the receiver will not touch the channel again. A side
+//!   with nothing left to do after its done bit (no waker of the other side to wake, no value to
+//!   take back) sets both in one compare-exchange; otherwise it sets its gone bit after the wake.
+//!   A side that finds the other one gone before it writes anything frees the channel at once.
 //!
-//! Sending costs one read-modify-write and, if the receiver waits, one wake; a receive that
-//! finds the value costs one load. async-channel's one-slot channel, which `BENCH.md`'s
-//! `ping_pong` uses, does several times that (a lock, listener lists, three reference counts).
+//! So a value sent before the receiver waits costs one atomic read-modify-write in all (the send;
+//! the receive and both drops only load), and one the receiver waits for costs six (the waker's
+//! clone, registration and drop, the send, the wake, the sender's gone bit). With a reference
+//! count it was five and nine. async-channel's one-slot channel, which `BENCH.md`'s `ping_pong`
+//! uses, does several times that (a lock, listener lists, three reference counts).
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::pin::Pin;
-use std::ptr;
+use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
 use crate::channel::{RecvError, SendError, TryRecvError};
-use crate::shim::{Arc, AtomicUsize, Ordering, UnsafeCell};
+use crate::shim::{AtomicUsize, Ordering, UnsafeCell};
 
 /// The sender is done: it sent (the value is in `value`) or was dropped without sending.
-const COMPLETE: usize = 0b0_0001;
+const COMPLETE: usize = 0b000_0001;
 /// The receiver is done: it was dropped.
-const CLOSED: usize = 0b0_0010;
+const CLOSED: usize = 0b000_0010;
 /// `rx_waker` holds the receiver's waker.
-const RX_WAKER: usize = 0b0_0100;
+const RX_WAKER: usize = 0b000_0100;
 /// `tx_waker` holds the waker of the sender's `closed()`.
-const TX_WAKER: usize = 0b0_1000;
+const TX_WAKER: usize = 0b000_1000;
 /// `try_recv` claimed the value.
-const TAKEN: usize = 0b1_0000;
+const TAKEN: usize = 0b001_0000;
+/// The sender will not touch the channel again.
+const TX_GONE: usize = 0b010_0000;
+/// The receiver will not touch the channel again.
+const RX_GONE: usize = 0b100_0000;
 
 /// Creates a channel for exactly one value: the [`OneshotSender`] sends it, the
 /// [`OneshotReceiver`] is a future of it.
@@ -58,13 +71,16 @@ const TAKEN: usize = 0b1_0000;
 /// # });
 /// ```
 pub fn oneshot<T>() -> (OneshotSender<T>, OneshotReceiver<T>) {
-    let shared = Arc::new(Shared {
+    let shared = Box::new(Shared {
         state: AtomicUsize::new(0),
         value: UnsafeCell::new(None),
         rx_waker: UnsafeCell::new(None),
         tx_waker: UnsafeCell::new(None),
+        #[cfg(eddy_sync_loom)]
+        _leak_check: loom::alloc::Track::new(()),
     });
-    (OneshotSender { shared: shared.clone() }, OneshotReceiver { shared })
+    let shared = NonNull::from(Box::leak(shared));
+    (OneshotSender { shared, _owns: PhantomData }, OneshotReceiver { shared, _owns: PhantomData })
 }
 
 struct Shared<T> {
@@ -75,14 +91,10 @@ struct Shared<T> {
     rx_waker: UnsafeCell<Option<Waker>>,
     /// Written by the sender while `TX_WAKER` is clear.
     tx_waker: UnsafeCell<Option<Waker>>,
+    /// Makes loom report a channel that neither side freed.
+    #[cfg(eddy_sync_loom)]
+    _leak_check: loom::alloc::Track<()>,
 }
-
-// SAFETY: the cells are reached only as the protocol in the module docs allows: `value` by one
-// side at a time (it moves `T` between threads, so `T: Send` is needed, not `T: Sync`), a waker
-// cell written only by its owner while no one else may read it.
-unsafe impl<T: Send> Send for Shared<T> {}
-// SAFETY: as above.
-unsafe impl<T: Send> Sync for Shared<T> {}
 
 impl<T> Shared<T> {
     /// Puts `waker` in `cell` (the caller's own waker cell, flagged by `bit`) unless the other
@@ -120,23 +132,6 @@ impl<T> Shared<T> {
         self.state.fetch_or(bit, Ordering::AcqRel) & done != 0
     }
 
-    /// Sets the caller's `done` bit; if the other side's waker is in place (`bit`) and the other
-    /// side is not done itself, wakes it. Returns the state before.
-    fn finish(&self, done: usize, cell: &UnsafeCell<Option<Waker>>, bit: usize, other_done: usize) -> usize {
-        // AcqRel: releases what this side wrote (the value), acquires the other side's waker.
-        let before = self.state.fetch_or(done, Ordering::AcqRel);
-        if before & (bit | other_done) == bit {
-            cell.with(|slot| {
-                // SAFETY: `bit` was set when `done` went in, so the cell's owner no longer writes
-                // it (it clears `bit` first and would find `done`); reading it is allowed.
-                if let Some(waker) = unsafe { &*slot } {
-                    waker.wake_by_ref();
-                }
-            });
-        }
-        before
-    }
-
     /// Takes the value out.
     ///
     /// # Safety
@@ -147,14 +142,70 @@ impl<T> Shared<T> {
         // SAFETY: per the contract, no one else touches the cell now.
         self.value.with_mut(|value| unsafe { (*value).take() })
     }
+
+    /// Sets `bits`, which hold the caller's gone bit, and frees the channel if the other side's
+    /// `other_gone` was already set.
+    ///
+    /// # Safety
+    ///
+    /// `shared` is the caller's channel, which the caller does not touch afterwards.
+    unsafe fn leave(shared: NonNull<Shared<T>>, bits: usize, other_gone: usize) {
+        // AcqRel: releases this side's last accesses to the side that frees; acquires the other
+        // side's if this one frees.
+        // SAFETY: the caller's gone bit is not set yet, so the channel is alive.
+        if unsafe { shared.as_ref() }.state.fetch_or(bits, Ordering::AcqRel) & other_gone != 0 {
+            // SAFETY: both sides are gone; this is the one that frees.
+            unsafe { Shared::free(shared) };
+        }
+    }
+
+    /// Drops the channel, with whatever value and wakers are still in it.
+    ///
+    /// # Safety
+    ///
+    /// Both sides are gone (or the caller is the only one left and has seen the other gone),
+    /// and `shared` came from `oneshot`'s box.
+    unsafe fn free(shared: NonNull<Shared<T>>) {
+        // SAFETY: per the contract, nobody else touches the channel any more.
+        drop(unsafe { Box::from_raw(shared.as_ptr()) });
+    }
+}
+
+/// Wakes the waker in `cell`.
+///
+/// # Safety
+///
+/// The cell's flag bit was set when the caller's done bit went in, so its owner no longer
+/// writes it (it clears the bit first and would find the caller done).
+unsafe fn wake(cell: &UnsafeCell<Option<Waker>>) {
+    cell.with(|slot| {
+        // SAFETY: per the contract, the cell is only read now.
+        if let Some(waker) = unsafe { &*slot } {
+            waker.wake_by_ref();
+        }
+    });
 }
 
 /// Sends the one value of a [`oneshot`] channel.
 pub struct OneshotSender<T> {
-    shared: Arc<Shared<T>>,
+    shared: NonNull<Shared<T>>,
+    _owns: PhantomData<Shared<T>>,
 }
 
+// SAFETY: the sender moves `T` to whichever thread holds the receiver (hence `T: Send`), and
+// reaches the channel only as the protocol in the module docs allows; `&self` methods only load
+// the state.
+unsafe impl<T: Send> Send for OneshotSender<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for OneshotSender<T> {}
+
 impl<T> OneshotSender<T> {
+    fn shared(&self) -> &Shared<T> {
+        // SAFETY: the sender's gone bit is set only when it is consumed or dropped, so the
+        // channel lives at least as long as `self`.
+        unsafe { self.shared.as_ref() }
+    }
+
     /// Sends the value, waking the receiver.
     ///
     /// # Errors
@@ -163,23 +214,68 @@ impl<T> OneshotSender<T> {
     pub fn send(self, value: T) -> Result<(), SendError<T>> {
         // `send` does what `drop` would (set `COMPLETE`), so `drop` must not run as well.
         let this = ManuallyDrop::new(self);
-        // SAFETY: `this` is never used or dropped again, so the `Arc` is moved out exactly once.
-        let shared = unsafe { ptr::read(&this.shared) };
         // SAFETY: `COMPLETE` is not set yet, so `value` is the sender's.
-        shared.value.with_mut(|slot| unsafe { *slot = Some(value) });
-        let before = shared.finish(COMPLETE, &shared.rx_waker, RX_WAKER, CLOSED);
-        if before & CLOSED != 0 {
-            // The receiver left before the value arrived and will not look at it: take it back.
-            // SAFETY: `CLOSED` came before `COMPLETE`, so the value is still the sender's.
-            let value = unsafe { shared.take_value() }.expect("the value was just stored");
-            return Err(SendError(value));
+        this.shared().value.with_mut(|slot| unsafe { *slot = Some(value) });
+        // SAFETY: `this` is never used or dropped again.
+        match unsafe { this.finish() } {
+            Some(value) => Err(SendError(value)),
+            None => Ok(()),
         }
-        Ok(())
+    }
+
+    /// Sets `COMPLETE`, wakes a waiting receiver and leaves the channel. Returns the value if
+    /// the receiver was gone before it arrived.
+    ///
+    /// # Safety
+    ///
+    /// Called once, by `send` or `drop`; the sender does not touch the channel afterwards.
+    unsafe fn finish(&self) -> Option<T> {
+        let shared = self.shared();
+        let mut state = shared.state.load(Ordering::Acquire);
+        loop {
+            if state & CLOSED != 0 {
+                // The receiver left and will not look at the value: take it back, then leave.
+                // SAFETY: `CLOSED` comes before `COMPLETE`, so the value is still the sender's.
+                let back = unsafe { shared.take_value() };
+                // SAFETY: the sender is done with the channel.
+                unsafe { Shared::leave(self.shared, COMPLETE | TX_GONE, RX_GONE) };
+                return back;
+            }
+            if state & RX_WAKER != 0 {
+                // The receiver waits: complete, wake it, then leave.
+                // AcqRel: releases the value, acquires the receiver's waker.
+                let before = shared.state.fetch_or(COMPLETE, Ordering::AcqRel);
+                let back = if before & CLOSED != 0 {
+                    // SAFETY: as above, `CLOSED` came first.
+                    unsafe { shared.take_value() }
+                } else {
+                    if before & RX_WAKER != 0 {
+                        // SAFETY: `RX_WAKER` was set when `COMPLETE` went in.
+                        unsafe { wake(&shared.rx_waker) };
+                    }
+                    None
+                };
+                // SAFETY: the sender is done with the channel.
+                unsafe { Shared::leave(self.shared, TX_GONE, RX_GONE) };
+                return back;
+            }
+            // Nobody to wake and nothing to take back: complete and leave in one write. The
+            // receiver is not gone (no `CLOSED`), so it is the one that frees.
+            match shared.state.compare_exchange_weak(
+                state,
+                state | COMPLETE | TX_GONE,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return None,
+                Err(actual) => state = actual,
+            }
+        }
     }
 
     /// Whether the receiver was dropped (a value sent now would be returned).
     pub fn is_closed(&self) -> bool {
-        self.shared.state.load(Ordering::Acquire) & CLOSED != 0
+        self.shared().state.load(Ordering::Acquire) & CLOSED != 0
     }
 
     /// Completes when the receiver is dropped: a way to stop working on an answer nobody
@@ -195,7 +291,7 @@ impl<T> OneshotSender<T> {
     /// ```
     pub async fn closed(&mut self) {
         std::future::poll_fn(|cx| {
-            let shared = &*self.shared;
+            let shared = self.shared();
             // SAFETY: the sender owns `tx_waker`, and `&mut self` keeps this call alone.
             if unsafe { shared.register(&shared.tx_waker, TX_WAKER, CLOSED, cx.waker()) } {
                 Poll::Ready(())
@@ -210,7 +306,8 @@ impl<T> OneshotSender<T> {
 impl<T> Drop for OneshotSender<T> {
     fn drop(&mut self) {
         // Dropped without sending: the receiver completes with `RecvError`.
-        self.shared.finish(COMPLETE, &self.shared.rx_waker, RX_WAKER, CLOSED);
+        // SAFETY: this is the sender's drop; it does not touch the channel afterwards.
+        drop(unsafe { self.finish() });
     }
 }
 
@@ -223,10 +320,24 @@ impl<T> fmt::Debug for OneshotSender<T> {
 /// Receives the one value of a [`oneshot`] channel: a future of `Result<T, RecvError>`.
 #[must_use = "futures do nothing unless awaited"]
 pub struct OneshotReceiver<T> {
-    shared: Arc<Shared<T>>,
+    shared: NonNull<Shared<T>>,
+    _owns: PhantomData<Shared<T>>,
 }
 
+// SAFETY: the receiver takes `T` from whichever thread sent it (hence `T: Send`) and reaches the
+// channel only as the protocol allows; `try_recv`, its one `&self` method that takes the value,
+// claims it first (`TAKEN`), so two threads sharing the receiver cannot both take it.
+unsafe impl<T: Send> Send for OneshotReceiver<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for OneshotReceiver<T> {}
+
 impl<T> OneshotReceiver<T> {
+    fn shared(&self) -> &Shared<T> {
+        // SAFETY: the receiver's gone bit is set only when it is dropped, so the channel lives
+        // at least as long as `self`.
+        unsafe { self.shared.as_ref() }
+    }
+
     /// Takes the value if it has been sent.
     ///
     /// # Errors
@@ -234,7 +345,7 @@ impl<T> OneshotReceiver<T> {
     /// [`TryRecvError::Empty`] if not yet, [`TryRecvError::Closed`] if the sender was dropped
     /// without sending (or the value was already taken).
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        let shared = &*self.shared;
+        let shared = self.shared();
         if shared.state.load(Ordering::Acquire) & COMPLETE == 0 {
             return Err(TryRecvError::Empty);
         }
@@ -251,7 +362,7 @@ impl<T> Future for OneshotReceiver<T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let shared = &*self.shared;
+        let shared = self.shared();
         // SAFETY: the receiver owns `rx_waker`, and `&mut self` keeps this call alone.
         if unsafe { shared.register(&shared.rx_waker, RX_WAKER, COMPLETE, cx.waker()) } {
             // SAFETY: `COMPLETE` is set and `&mut self` excludes `try_recv`; a value it already
@@ -265,12 +376,49 @@ impl<T> Future for OneshotReceiver<T> {
 
 impl<T> Drop for OneshotReceiver<T> {
     fn drop(&mut self) {
-        let shared = &*self.shared;
-        let before = shared.finish(CLOSED, &shared.tx_waker, TX_WAKER, COMPLETE);
-        if before & COMPLETE != 0 {
-            // A value nobody received is dropped now, not with the last reference.
-            // SAFETY: `COMPLETE` came before `CLOSED`: the value is the receiver's.
-            drop(unsafe { shared.take_value() });
+        let shared = self.shared();
+        let mut state = shared.state.load(Ordering::Acquire);
+        if state & TX_GONE != 0 {
+            // The sender has left for good: the receiver is the last one here. A value nobody
+            // received goes with the channel.
+            // SAFETY: the sender is gone and so is the receiver now.
+            unsafe { Shared::free(self.shared) };
+            return;
+        }
+        loop {
+            if state & COMPLETE != 0 {
+                // A value nobody received is dropped now, not when the channel is freed.
+                // SAFETY: `COMPLETE` comes before `CLOSED`: the value is the receiver's.
+                drop(unsafe { shared.take_value() });
+                // SAFETY: the receiver is done with the channel.
+                unsafe { Shared::leave(self.shared, CLOSED | RX_GONE, TX_GONE) };
+                return;
+            }
+            if state & TX_WAKER != 0 {
+                // The sender waits in `closed()`: close, wake it, then leave.
+                let before = shared.state.fetch_or(CLOSED, Ordering::AcqRel);
+                if before & COMPLETE != 0 {
+                    // SAFETY: as above, `COMPLETE` came first.
+                    drop(unsafe { shared.take_value() });
+                } else if before & TX_WAKER != 0 {
+                    // SAFETY: `TX_WAKER` was set when `CLOSED` went in.
+                    unsafe { wake(&shared.tx_waker) };
+                }
+                // SAFETY: the receiver is done with the channel.
+                unsafe { Shared::leave(self.shared, RX_GONE, TX_GONE) };
+                return;
+            }
+            // Nobody to wake and no value: close and leave in one write. The sender is not gone
+            // (no `COMPLETE`), so it is the one that frees.
+            match shared.state.compare_exchange_weak(
+                state,
+                state | CLOSED | RX_GONE,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return,
+                Err(actual) => state = actual,
+            }
         }
     }
 }
@@ -359,6 +507,68 @@ mod loom_models {
             let receiver = thread::spawn(move || drop(rx));
             let value = Counted(drops.clone());
             if let Err(SendError(back)) = tx.send(value) {
+                drop(back);
+            }
+            receiver.join().unwrap();
+            assert_eq!(drops.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    #[test]
+    fn a_receiver_woken_and_dropped_while_the_sender_leaves_frees_the_channel_once() {
+        // The sender is between its wake and its gone bit while the receiver takes the value
+        // and drops: whichever side is last frees (`Track` reports a channel nobody freed).
+        loom::model(|| {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let (tx, rx) = oneshot();
+            let value = Counted(drops.clone());
+            let sender = thread::spawn(move || assert!(tx.send(value).is_ok()));
+            drop(block_on(rx).unwrap());
+            sender.join().unwrap();
+            assert_eq!(drops.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    #[test]
+    fn both_ends_dropped_at_once_free_the_channel_once() {
+        loom::model(|| {
+            let (tx, rx) = oneshot::<u8>();
+            let sender = thread::spawn(move || drop(tx));
+            drop(rx);
+            sender.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn a_waiting_receiver_dropped_while_the_value_arrives_drops_it_once() {
+        loom::model(|| {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let (tx, mut rx) = oneshot();
+            // Register a waker, so that the sender takes its wake path, then leave.
+            let first = Pin::new(&mut rx).poll(&mut Context::from_waker(Waker::noop()));
+            assert!(first.is_pending());
+            let value = Counted(drops.clone());
+            let sender = thread::spawn(move || {
+                if let Err(SendError(back)) = tx.send(value) {
+                    drop(back);
+                }
+            });
+            drop(rx);
+            sender.join().unwrap();
+            assert_eq!(drops.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    #[test]
+    fn a_sender_waiting_in_closed_and_sending_while_the_receiver_leaves() {
+        // The receiver's wake path (a `closed()` waker in place) against the sender's send.
+        loom::model(|| {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let (mut tx, rx) = oneshot();
+            let first = std::pin::pin!(tx.closed()).poll(&mut Context::from_waker(Waker::noop()));
+            assert!(first.is_pending());
+            let receiver = thread::spawn(move || drop(rx));
+            if let Err(SendError(back)) = tx.send(Counted(drops.clone())) {
                 drop(back);
             }
             receiver.join().unwrap();

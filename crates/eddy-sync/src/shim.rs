@@ -7,12 +7,8 @@
 pub(crate) use loom::cell::UnsafeCell;
 #[cfg(eddy_sync_loom)]
 pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
-#[cfg(eddy_sync_loom)]
-pub(crate) use loom::sync::Arc;
 #[cfg(not(eddy_sync_loom))]
 pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
-#[cfg(not(eddy_sync_loom))]
-pub(crate) use std::sync::Arc;
 
 /// `std`'s `UnsafeCell` behind loom's interface: the pointer is only lent to a closure, which
 /// lets loom check every access.
