@@ -179,6 +179,11 @@ pub trait Spawn: Any {
     ///
     /// A key is kept in 32 bits: a key of `u32::MAX` or more leaves the task unregistered (a
     /// slab index gets there only with four billion live tasks).
+    ///
+    /// Keep a clone of `waker`, not a reference-free copy: the registry's reference is what
+    /// keeps alive a task whose future waits on something that dropped its waker. Without one,
+    /// async-task frees such a task at the end of its poll without dropping its future, and
+    /// shutdown never runs its cleanup.
     fn register(&self, waker: &Waker) -> Option<usize>;
 
     /// Forgets the task registered under `key`; called when its future has been dropped
