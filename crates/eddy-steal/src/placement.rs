@@ -27,6 +27,11 @@
 //!   unpark yields its CPU, once per unpark: if the wakee waits behind it, it runs now, sees its
 //!   waker on its CPU, and moves off. If it waits elsewhere, the yield costs one system call.
 //!
+//! Known cost: the rules see workers only. While a thread outside the workers spawns a burst of
+//! tasks, a move can land a worker on that thread's CPU and slow the thread that bounds the
+//! burst: `spawn_many_remote` at W = 2 takes 2.75 ms per iteration with the rules and 2.03 ms
+//! without (docs/BENCHMARKS.md, "Where eddy stands").
+//!
 //! Elsewhere than on Linux (and under loom) [`current_cpu`] knows no CPU and neither rule acts.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
