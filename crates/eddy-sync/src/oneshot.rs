@@ -198,6 +198,8 @@ pub struct OneshotSender<T> {
 unsafe impl<T: Send> Send for OneshotSender<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for OneshotSender<T> {}
+// The value is moved in and out, never pinned.
+impl<T> Unpin for OneshotSender<T> {}
 
 impl<T> OneshotSender<T> {
     fn shared(&self) -> &Shared<T> {
@@ -330,6 +332,9 @@ pub struct OneshotReceiver<T> {
 unsafe impl<T: Send> Send for OneshotReceiver<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for OneshotReceiver<T> {}
+// The value is moved in and out, never pinned: the receiver is a future that can be polled
+// through `&mut` whatever it carries.
+impl<T> Unpin for OneshotReceiver<T> {}
 
 impl<T> OneshotReceiver<T> {
     fn shared(&self) -> &Shared<T> {

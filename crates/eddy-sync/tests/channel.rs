@@ -174,6 +174,15 @@ fn oneshot_ends_are_send_and_sync() {
 }
 
 #[test]
+fn oneshot_ends_are_unpin_whatever_they_carry() {
+    // The value is only ever moved, never pinned, so a receiver can be polled through `&mut`
+    // (in a `select`) even when it carries a `!Unpin` value.
+    fn unpin<T: Unpin>() {}
+    unpin::<channel::OneshotSender<std::marker::PhantomPinned>>();
+    unpin::<channel::OneshotReceiver<std::marker::PhantomPinned>>();
+}
+
+#[test]
 fn bounded_and_unbounded_channels_are_there() {
     futures_lite::future::block_on(async {
         let (tx, rx) = channel::bounded(1);
