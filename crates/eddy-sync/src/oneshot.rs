@@ -57,6 +57,17 @@ const TX_GONE: usize = 0b010_0000;
 /// The receiver will not touch the channel again.
 const RX_GONE: usize = 0b100_0000;
 
+/// One side's bits: its done bit, its waker bit, its gone bit.
+#[derive(Clone, Copy)]
+struct Side {
+    done: usize,
+    waker: usize,
+    gone: usize,
+}
+
+const SENDER: Side = Side { done: COMPLETE, waker: TX_WAKER, gone: TX_GONE };
+const RECEIVER: Side = Side { done: CLOSED, waker: RX_WAKER, gone: RX_GONE };
+
 /// Creates a channel for exactly one value: the [`OneshotSender`] sends it, the
 /// [`OneshotReceiver`] is a future of it.
 ///
@@ -143,6 +154,77 @@ impl<T> Shared<T> {
         self.value.with_mut(|value| unsafe { (*value).take() })
     }
 
+    /// Ends side `me` (the other one being `other`): sets its done bit, wakes the other side if
+    /// its waker is in place and it is not done itself, and leaves the channel. Returns the value
+    /// if it is now `me`'s (the other side was done first): the sender takes it back, the
+    /// receiver drops it.
+    ///
+    /// # Safety
+    ///
+    /// Called once per side, by that side, which does not touch the channel afterwards.
+    unsafe fn finish(shared: NonNull<Shared<T>>, me: Side, other: Side) -> Option<T> {
+        // SAFETY: `me`'s gone bit is not set yet, so the channel is alive.
+        let this = unsafe { shared.as_ref() };
+        let mut state = this.state.load(Ordering::Acquire);
+        loop {
+            if state & other.gone != 0 {
+                // The other side has left for good: nobody else touches the channel.
+                // SAFETY: the other side is done, so the value is `me`'s.
+                let value = unsafe { this.take_value() };
+                // SAFETY: both sides are gone now.
+                unsafe { Shared::free(shared) };
+                return value;
+            }
+            if state & other.done != 0 {
+                // The other side will not look at the value again, but may still be waking
+                // `me`'s waker: take the value, then leave.
+                // SAFETY: the other side was done first, so the value is `me`'s.
+                let value = unsafe { this.take_value() };
+                // SAFETY: `me` is done with the channel.
+                unsafe { Shared::leave(shared, me.done | me.gone, other.gone) };
+                return value;
+            }
+            if state & other.waker != 0 {
+                // The other side waits: set the done bit, wake it, then leave.
+                // AcqRel: releases the value, acquires the other side's waker.
+                let before = this.state.fetch_or(me.done, Ordering::AcqRel);
+                let value = if before & other.done != 0 {
+                    // SAFETY: as above, the other side was done first.
+                    unsafe { this.take_value() }
+                } else {
+                    if before & other.waker != 0 {
+                        // SAFETY: the other side's waker bit was set when `me.done` went in.
+                        unsafe { wake(this.waker_cell(other)) };
+                    }
+                    None
+                };
+                // SAFETY: `me` is done with the channel.
+                unsafe { Shared::leave(shared, me.gone, other.gone) };
+                return value;
+            }
+            // Nobody to wake and no value to take: set the done and gone bits in one write. The
+            // other side is not done, so it is the one that frees.
+            match this.state.compare_exchange_weak(
+                state,
+                state | me.done | me.gone,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return None,
+                Err(actual) => state = actual,
+            }
+        }
+    }
+
+    /// The waker cell of `side`.
+    fn waker_cell(&self, side: Side) -> &UnsafeCell<Option<Waker>> {
+        if side.waker == RX_WAKER {
+            &self.rx_waker
+        } else {
+            &self.tx_waker
+        }
+    }
+
     /// Sets `bits`, which hold the caller's gone bit, and frees the channel if the other side's
     /// `other_gone` was already set.
     ///
@@ -218,60 +300,10 @@ impl<T> OneshotSender<T> {
         let this = ManuallyDrop::new(self);
         // SAFETY: `COMPLETE` is not set yet, so `value` is the sender's.
         this.shared().value.with_mut(|slot| unsafe { *slot = Some(value) });
-        // SAFETY: `this` is never used or dropped again.
-        match unsafe { this.finish() } {
+        // SAFETY: the sender ends here: `this` is never used or dropped again.
+        match unsafe { Shared::finish(this.shared, SENDER, RECEIVER) } {
             Some(value) => Err(SendError(value)),
             None => Ok(()),
-        }
-    }
-
-    /// Sets `COMPLETE`, wakes a waiting receiver and leaves the channel. Returns the value if
-    /// the receiver was gone before it arrived.
-    ///
-    /// # Safety
-    ///
-    /// Called once, by `send` or `drop`; the sender does not touch the channel afterwards.
-    unsafe fn finish(&self) -> Option<T> {
-        let shared = self.shared();
-        let mut state = shared.state.load(Ordering::Acquire);
-        loop {
-            if state & CLOSED != 0 {
-                // The receiver left and will not look at the value: take it back, then leave.
-                // SAFETY: `CLOSED` comes before `COMPLETE`, so the value is still the sender's.
-                let back = unsafe { shared.take_value() };
-                // SAFETY: the sender is done with the channel.
-                unsafe { Shared::leave(self.shared, COMPLETE | TX_GONE, RX_GONE) };
-                return back;
-            }
-            if state & RX_WAKER != 0 {
-                // The receiver waits: complete, wake it, then leave.
-                // AcqRel: releases the value, acquires the receiver's waker.
-                let before = shared.state.fetch_or(COMPLETE, Ordering::AcqRel);
-                let back = if before & CLOSED != 0 {
-                    // SAFETY: as above, `CLOSED` came first.
-                    unsafe { shared.take_value() }
-                } else {
-                    if before & RX_WAKER != 0 {
-                        // SAFETY: `RX_WAKER` was set when `COMPLETE` went in.
-                        unsafe { wake(&shared.rx_waker) };
-                    }
-                    None
-                };
-                // SAFETY: the sender is done with the channel.
-                unsafe { Shared::leave(self.shared, TX_GONE, RX_GONE) };
-                return back;
-            }
-            // Nobody to wake and nothing to take back: complete and leave in one write. The
-            // receiver is not gone (no `CLOSED`), so it is the one that frees.
-            match shared.state.compare_exchange_weak(
-                state,
-                state | COMPLETE | TX_GONE,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return None,
-                Err(actual) => state = actual,
-            }
         }
     }
 
@@ -309,7 +341,7 @@ impl<T> Drop for OneshotSender<T> {
     fn drop(&mut self) {
         // Dropped without sending: the receiver completes with `RecvError`.
         // SAFETY: this is the sender's drop; it does not touch the channel afterwards.
-        drop(unsafe { self.finish() });
+        unsafe { Shared::finish(self.shared, SENDER, RECEIVER) };
     }
 }
 
@@ -381,50 +413,9 @@ impl<T> Future for OneshotReceiver<T> {
 
 impl<T> Drop for OneshotReceiver<T> {
     fn drop(&mut self) {
-        let shared = self.shared();
-        let mut state = shared.state.load(Ordering::Acquire);
-        if state & TX_GONE != 0 {
-            // The sender has left for good: the receiver is the last one here. A value nobody
-            // received goes with the channel.
-            // SAFETY: the sender is gone and so is the receiver now.
-            unsafe { Shared::free(self.shared) };
-            return;
-        }
-        loop {
-            if state & COMPLETE != 0 {
-                // A value nobody received is dropped now, not when the channel is freed.
-                // SAFETY: `COMPLETE` comes before `CLOSED`: the value is the receiver's.
-                drop(unsafe { shared.take_value() });
-                // SAFETY: the receiver is done with the channel.
-                unsafe { Shared::leave(self.shared, CLOSED | RX_GONE, TX_GONE) };
-                return;
-            }
-            if state & TX_WAKER != 0 {
-                // The sender waits in `closed()`: close, wake it, then leave.
-                let before = shared.state.fetch_or(CLOSED, Ordering::AcqRel);
-                if before & COMPLETE != 0 {
-                    // SAFETY: as above, `COMPLETE` came first.
-                    drop(unsafe { shared.take_value() });
-                } else if before & TX_WAKER != 0 {
-                    // SAFETY: `TX_WAKER` was set when `CLOSED` went in.
-                    unsafe { wake(&shared.tx_waker) };
-                }
-                // SAFETY: the receiver is done with the channel.
-                unsafe { Shared::leave(self.shared, RX_GONE, TX_GONE) };
-                return;
-            }
-            // Nobody to wake and no value: close and leave in one write. The sender is not gone
-            // (no `COMPLETE`), so it is the one that frees.
-            match shared.state.compare_exchange_weak(
-                state,
-                state | CLOSED | RX_GONE,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return,
-                Err(actual) => state = actual,
-            }
-        }
+        // A value nobody received is dropped here.
+        // SAFETY: this is the receiver's drop; it does not touch the channel afterwards.
+        drop(unsafe { Shared::finish(self.shared, RECEIVER, SENDER) });
     }
 }
 
