@@ -13,7 +13,9 @@
 //!
 //! On Linux, a worker that finds another busy worker on its CPU moves to a CPU of its affinity
 //! mask that no busy worker holds, keeping that mask (a worker pinned to one CPU stays): the
-//! kernel can queue a woken worker behind the one that woke it while another CPU idles.
+//! kernel can queue a woken worker behind the one that woke it while another CPU idles. Workers
+//! also keep off the CPU of a thread that is spawning a burst of tasks from outside while they
+//! keep up with it: that thread bounds the burst.
 //!
 //! The `worker` module documents the queueing rules and the sleep/wake protocol, the `placement`
 //! module the moves; the executor module documents shutdown.

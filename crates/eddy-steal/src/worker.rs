@@ -92,7 +92,8 @@
 //! worker shares its CPU (moving to a free CPU of its affinity mask if one does), and yields its
 //! CPU once to a worker unparked more than `WAKE_PATIENCE` ago that is not back yet: the
 //! `placement` module says why (Linux can queue a wakee behind its waker while another CPU
-//! idles) and how.
+//! idles) and how. A thread outside the workers that queues a burst of tasks the workers keep up
+//! with counts as taking its CPU: workers move off it, even onto another worker's CPU.
 
 use std::rc::Rc;
 
@@ -106,7 +107,7 @@ use eddy_task::{enter, Park, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn}
 
 use crate::idle::Idle;
 use crate::injector::Injector;
-use crate::placement::{self, Seat};
+use crate::placement::{self, Outside, Seat};
 use crate::registry::Registry;
 use crate::sync::{fence, Arc, AtomicBool, AtomicUsize, Ordering};
 
@@ -134,6 +135,8 @@ pub(crate) struct Shared {
     pub(crate) registry: Registry,
     /// What the workers' placement timestamps count from.
     epoch: Instant,
+    /// Where a thread outside the workers queues tasks from (see the `placement` module).
+    outside: Outside,
 }
 
 pub(crate) struct WorkerShared {
@@ -174,6 +177,7 @@ impl Shared {
             dead: AtomicBool::new(false),
             registry: Registry::new((workers * 4).next_power_of_two()),
             epoch: Instant::now(),
+            outside: Outside::new(),
         }
     }
 
@@ -294,6 +298,7 @@ impl Schedule for Shared {
             None => {
                 let spawned = !runnable.has_waited();
                 self.injector.push(runnable);
+                self.outside.queued(self.epoch);
                 if self.dead.load(Ordering::SeqCst) {
                     // Shutdown ended while this was pushed: nobody will run it.
                     for runnable in self.drain() {
@@ -637,6 +642,10 @@ impl Worker {
         me.seat.publish(cpu);
         let index = self.index;
         let workers = &self.shared.workers;
+        // A thread outside the workers that queues tasks about as fast as they take them bounds
+        // the burst it queues: its CPU counts as taken. One whose tasks pile up does not.
+        let outside = self.shared.outside.busy_cpu(placement::since(self.shared.epoch));
+        let outside = outside.filter(|_| self.shared.injector.len() < placement::OUTSIDE_BACKLOG);
         // Whether a worker other than this one, not parked, last ran on `cpu`.
         let taken = |cpu: usize| {
             workers
@@ -644,11 +653,11 @@ impl Worker {
                 .enumerate()
                 .any(|(i, w)| i != index && !w.parked.load(Ordering::Relaxed) && w.seat.cpu() == Some(cpu))
         };
-        if !taken(cpu) || self.moved.is_some_and(|at| at.elapsed() < placement::MOVE_INTERVAL) {
+        let crowded = taken(cpu) || outside == Some(cpu);
+        if !crowded || self.moved.is_some_and(|at| at.elapsed() < placement::MOVE_INTERVAL) {
             return;
         }
-        if let Some(to) = placement::move_off(cpu, index, taken) {
-            me.seat.publish(to);
+        if placement::move_off(&me.seat, cpu, index, taken, outside).is_some() {
             self.moved = Some(Instant::now());
         }
     }
