@@ -92,7 +92,7 @@
 //! worker shares its CPU (moving to a free CPU of its affinity mask if one does), and yields its
 //! CPU once to a worker unparked more than `WAKE_PATIENCE` ago that is not back yet: the
 //! `placement` module says why (Linux can queue a wakee behind its waker while another CPU
-//! idles) and how. A thread outside the workers that queues a burst of tasks the workers keep up
+//! idles) and how. A thread outside the workers that spawns a burst of tasks the workers keep up
 //! with counts as taking its CPU: workers move off it, even onto another worker's CPU.
 
 use std::rc::Rc;
@@ -135,7 +135,7 @@ pub(crate) struct Shared {
     pub(crate) registry: Registry,
     /// What the workers' placement timestamps count from.
     epoch: Instant,
-    /// Where a thread outside the workers queues tasks from (see the `placement` module).
+    /// Where a thread outside the workers spawns tasks from (see the `placement` module).
     outside: Outside,
 }
 
@@ -298,7 +298,9 @@ impl Schedule for Shared {
             None => {
                 let spawned = !runnable.has_waited();
                 self.injector.push(runnable);
-                self.outside.queued(self.epoch);
+                if spawned {
+                    self.outside.spawned(self.epoch);
+                }
                 if self.dead.load(Ordering::SeqCst) {
                     // Shutdown ended while this was pushed: nobody will run it.
                     for runnable in self.drain() {
@@ -642,8 +644,8 @@ impl Worker {
         me.seat.publish(cpu);
         let index = self.index;
         let workers = &self.shared.workers;
-        // A thread outside the workers that queues tasks about as fast as they take them bounds
-        // the burst it queues: its CPU counts as taken. One whose tasks pile up does not.
+        // A thread outside the workers that spawns tasks about as fast as they run them bounds
+        // the burst: its CPU counts as taken. One whose tasks pile up does not.
         let outside = self.shared.outside.busy_cpu(placement::since(self.shared.epoch));
         let outside = outside.filter(|_| self.shared.injector.len() < placement::OUTSIDE_BACKLOG);
         // Whether a worker other than this one, not parked, last ran on `cpu`.
