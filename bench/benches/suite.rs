@@ -736,12 +736,16 @@ struct Figure {
 /// machine that drifts — a runtime's threads still spinning down, the CPU clocking up — affects
 /// every cell alike instead of whichever is measured first.
 fn measure(cells: &mut [&mut dyn FnMut() -> Duration]) -> Vec<Figure> {
+    run_cells(cells, runs()).into_iter().map(Figure::of).collect()
+}
+
+/// Warms up, then runs every cell `runs` times, interleaved; the times of each cell.
+fn run_cells(cells: &mut [&mut dyn FnMut() -> Duration], runs: usize) -> Vec<Vec<Duration>> {
     for _ in 0..WARMUP {
         for run in cells.iter_mut() {
             run();
         }
     }
-    let runs = runs();
     let mut times = vec![Vec::with_capacity(runs); cells.len()];
     for _ in 0..runs {
         for (run, times) in cells.iter_mut().zip(&mut times) {
@@ -749,12 +753,13 @@ fn measure(cells: &mut [&mut dyn FnMut() -> Duration]) -> Vec<Figure> {
         }
     }
     times
-        .into_iter()
-        .map(|mut times| {
-            times.sort();
-            Figure { median: times[runs / 2], min: times[0], max: times[runs - 1] }
-        })
-        .collect()
+}
+
+impl Figure {
+    fn of(mut times: Vec<Duration>) -> Figure {
+        times.sort();
+        Figure { median: times[times.len() / 2], min: times[0], max: times[times.len() - 1] }
+    }
 }
 
 struct Row {
@@ -793,39 +798,60 @@ macro_rules! workloads {
     };
 }
 
+/// How many blocks of runs the scaling table alternates between W = 1 and W = N.
+const SCALING_BLOCKS: usize = 3;
+
 /// The multi-threaded rows at W = 1 and W = `workers`: the same work, so W = N taking no longer
 /// than W = 1 means the per-task cost did not grow with W (BENCH.md's scaling target).
+///
+/// Each row alternates [`SCALING_BLOCKS`] blocks at W = 1 with as many at W = N, on runtimes
+/// built for the block and dropped after it, and pools the runs: drift on the machine affects
+/// both sizes alike, and the runtimes of the two sizes never coexist (an idle runtime can take a
+/// share of the work: eddy's and smol's reactors are per process, and a parked worker of the
+/// idle runtime may be the thread that waits for I/O and timers).
 fn scaling_table(workers: usize, filter: &Option<String>) {
-    let mut by_w = Vec::new();
-    for w in [1, workers] {
-        let mut rows = Vec::new();
-        let (eddy, tokio, smol) = (EddyRt::steal(w), TokioRt::multi(w), SmolMt::new(w));
-        family(
-            ("multi-threaded", "mt"),
-            filter,
-            (&eddy, &tokio, &smol),
-            &mut rows,
-            workloads!(EddyRt, TokioRt, SmolMt; spawn_many_local, spawn_many_remote, yield_many, ping_pong, chained_spawn, timers, tcp_echo),
-        );
-        by_w.push(rows);
-    }
-    println!(
-        "\nScaling: the multi-threaded rows at W = 1 and W = {workers}; {} runs each; median µs\n",
-        runs()
-    );
-    println!("| workload | eddy W=1 | eddy W={workers} | eddy W={workers} / W=1 | tokio W={workers} / W=1 | smol W={workers} / W=1 |");
-    println!("|---|---|---|---|---|---|");
-    for (one, many) in by_w[0].iter().zip(&by_w[1]) {
-        let ratio = |i: usize| many.cells[i].1.median.as_secs_f64() / one.cells[i].1.median.as_secs_f64();
-        println!(
-            "| {} | {} | {} | {:.2}× | {:.2}× | {:.2}× |",
-            one.workload,
-            micros(one.cells[0].1.median),
-            micros(many.cells[0].1.median),
+    let entries: &[Entry<EddyRt, TokioRt, SmolMt>] = workloads!(EddyRt, TokioRt, SmolMt;
+        spawn_many_local, spawn_many_remote, yield_many, ping_pong, chained_spawn, timers, tcp_echo);
+    let per_block = runs().div_ceil(SCALING_BLOCKS);
+    let mut lines = Vec::new();
+    for &(workload, on_eddy, on_tokio, on_smol) in entries {
+        if filter.as_ref().is_some_and(|f| !workload.contains(f.as_str())) {
+            continue;
+        }
+        // times[size][runtime]: size 0 is W = 1, size 1 is W = `workers`.
+        let mut times: [[Vec<Duration>; 3]; 2] = Default::default();
+        for _ in 0..SCALING_BLOCKS {
+            for (size, w) in [1, workers].into_iter().enumerate() {
+                let (eddy, tokio, smol) = (EddyRt::steal(w), TokioRt::multi(w), SmolMt::new(w));
+                let block = run_cells(
+                    &mut [&mut || on_eddy(&eddy), &mut || on_tokio(&tokio), &mut || on_smol(&smol)],
+                    per_block,
+                );
+                for (all, block) in times[size].iter_mut().zip(block) {
+                    all.extend(block);
+                }
+            }
+        }
+        eprintln!("measured {workload} (multi-threaded, W = 1 and W = {workers})");
+        let [one, many] = times.map(|sizes| sizes.map(Figure::of));
+        let ratio = |i: usize| many[i].median.as_secs_f64() / one[i].median.as_secs_f64();
+        lines.push(format!(
+            "| {workload} | {} | {} | {:.2}× | {:.2}× | {:.2}× |",
+            micros(one[0].median),
+            micros(many[0].median),
             ratio(0),
             ratio(1),
             ratio(2)
-        );
+        ));
+    }
+    println!(
+        "\nScaling: the multi-threaded rows at W = 1 and W = {workers}, in {SCALING_BLOCKS} alternated blocks; {} runs each; median µs\n",
+        per_block * SCALING_BLOCKS
+    );
+    println!("| workload | eddy W=1 | eddy W={workers} | eddy W={workers} / W=1 | tokio W={workers} / W=1 | smol W={workers} / W=1 |");
+    println!("|---|---|---|---|---|---|");
+    for line in lines {
+        println!("{line}");
     }
 }
 
