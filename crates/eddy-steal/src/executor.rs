@@ -263,3 +263,63 @@ impl fmt::Debug for Executor {
             .finish()
     }
 }
+
+#[cfg(all(test, not(loom), target_os = "linux"))]
+mod tests {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::Mutex;
+    use std::task::{Context, Poll, Waker};
+
+    use super::*;
+
+    /// Waits once: registers its waker, then completes when polled again.
+    struct Once {
+        polled: bool,
+        wakers: StdArc<Mutex<Vec<Waker>>>,
+    }
+
+    impl Future for Once {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if std::mem::replace(&mut self.polled, true) {
+                return Poll::Ready(());
+            }
+            self.wakers.lock().unwrap().push(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+
+    /// Spawns from outside mark the spawning thread busy (the workers then keep off its CPU);
+    /// wakes from outside do not.
+    #[test]
+    fn spawns_from_outside_mark_a_busy_spawner_and_wakes_do_not() {
+        // A thread of its own: spawns are counted per thread.
+        std::thread::spawn(|| {
+            let ex = Executor::builder().workers(1).build().unwrap();
+            let handle = ex.handle();
+            let wakers = StdArc::new(Mutex::new(Vec::new()));
+            let waiting = 31;
+            for _ in 0..waiting {
+                handle.spawn(Once { polled: false, wakers: wakers.clone() }).detach();
+            }
+            while wakers.lock().unwrap().len() < waiting {
+                std::thread::yield_now();
+            }
+            for waker in wakers.lock().unwrap().drain(..) {
+                waker.wake();
+            }
+            assert_eq!(ex.shared.busy_spawner(), None, "31 spawns and 31 wakes publish nothing");
+            // The 32nd spawn publishes; the mark lasts 50 µs, so a preempted test looks again.
+            let marked = (0..100).any(|_| {
+                for _ in 0..32 {
+                    handle.spawn(async {}).detach();
+                }
+                ex.shared.busy_spawner().is_some()
+            });
+            assert!(marked, "a burst of spawns marks the spawner");
+        })
+        .join()
+        .unwrap();
+    }
+}

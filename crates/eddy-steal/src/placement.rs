@@ -31,15 +31,15 @@
 //!   and a worker beside it on its CPU halves its pace. With more busy threads than CPUs (W
 //!   workers and the spawner on W CPUs), two workers should share a CPU rather than a worker and
 //!   the spawner. So such a thread publishes its CPU every `OUTSIDE_INTERVAL` tasks it spawns (a
-//!   CPU lookup and a clock read). Wakes from outside do not count: a thread that wakes tasks
-//!   (a consumer that frees room for producers) works in turn with them, and keeping it alone
-//!   made `queue_mpsc`'s eddy queue on the work-stealing host about 12% slower. For [`OUTSIDE_FRESH`] after that, while the
-//!   injector holds fewer than [`OUTSIDE_BACKLOG`] tasks (the workers keep up), a worker does not
-//!   move to that CPU, and a worker on it moves off, onto another worker's CPU if no CPU is
-//!   free. When the workers fall behind, or the burst ends, the first two rules apply alone.
-//!   In a copy of `spawn_many_remote` at W = 2, the median iteration took 2.17 ms before this
-//!   rule (the other rules moved workers beside the spawner) and 1.85 ms with it; at W = 1,
-//!   2.13 ms.
+//!   CPU lookup and a clock read). For [`OUTSIDE_FRESH`] after that, while the injector holds
+//!   fewer than [`OUTSIDE_BACKLOG`] tasks (the workers keep up), a worker does not move to that
+//!   CPU, and a worker on it moves off, onto another worker's CPU if no CPU is free. When the
+//!   workers fall behind, or the burst ends, the first two rules apply alone. Wakes from outside
+//!   do not count: a thread that wakes tasks (a consumer that frees room for producers) works in
+//!   turn with them, and keeping it alone made `queue_mpsc`'s eddy queue on the work-stealing
+//!   host about 12% slower. In a copy of `spawn_many_remote` at W = 2, the median iteration took
+//!   2.17 ms before this rule (the other rules moved workers beside the spawner) and 1.85 ms
+//!   with it; at W = 1, 2.13 ms.
 //!
 //! Elsewhere than on Linux (and under loom) [`current_cpu`] knows no CPU and no rule acts.
 
@@ -126,7 +126,7 @@ impl Seat {
 
 /// Where a thread outside the workers last spawned tasks from, and when: the thread that bounds a
 /// burst of spawns from outside (see the module docs). Whichever such thread published last is
-/// the one known.
+/// the one known; a thread counts its spawns to every executor together.
 #[derive(Debug)]
 pub(crate) struct Outside {
     /// `(microseconds since the executor's epoch) << 16 | (CPU + 1)`, or 0 if nothing was

@@ -181,6 +181,12 @@ impl Shared {
         }
     }
 
+    /// The CPU of a thread outside the workers that is spawning a burst (see `placement`).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn busy_spawner(&self) -> Option<usize> {
+        self.outside.busy_cpu(placement::since(self.epoch))
+    }
+
     fn schedule_local(&self, index: usize, runnable: Runnable, yielded: bool) {
         if yielded {
             // Not new work: this worker runs the task again when its turn comes (async-task
@@ -636,8 +642,9 @@ impl Worker {
         }
     }
 
-    /// Publishes this worker's CPU; moves off it if another awake worker runs there too (see the
-    /// `placement` module).
+    /// Publishes this worker's CPU; moves off it if another awake worker runs there too, or a
+    /// thread outside the workers that is spawning a burst they keep up with (see the `placement`
+    /// module).
     fn keep_apart(&mut self) {
         let Some(cpu) = placement::current_cpu() else { return };
         let me = self.me();
