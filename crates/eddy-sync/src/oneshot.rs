@@ -502,9 +502,8 @@ mod loom_models {
             let (tx, rx) = oneshot();
             let receiver = thread::spawn(move || drop(rx));
             let value = Counted(drops.clone());
-            if let Err(SendError(back)) = tx.send(value) {
-                drop(back);
-            }
+            // A refused value comes back in the error, and is dropped with it.
+            drop(tx.send(value));
             receiver.join().unwrap();
             assert_eq!(drops.load(Ordering::SeqCst), 1);
         });
@@ -545,9 +544,8 @@ mod loom_models {
             assert!(first.is_pending());
             let value = Counted(drops.clone());
             let sender = thread::spawn(move || {
-                if let Err(SendError(back)) = tx.send(value) {
-                    drop(back);
-                }
+                // A refused value comes back in the error, and is dropped with it.
+                drop(tx.send(value));
             });
             drop(rx);
             sender.join().unwrap();
@@ -564,9 +562,8 @@ mod loom_models {
             let first = std::pin::pin!(tx.closed()).poll(&mut Context::from_waker(Waker::noop()));
             assert!(first.is_pending());
             let receiver = thread::spawn(move || drop(rx));
-            if let Err(SendError(back)) = tx.send(Counted(drops.clone())) {
-                drop(back);
-            }
+            // A refused value comes back in the error, and is dropped with it.
+            drop(tx.send(Counted(drops.clone())));
             receiver.join().unwrap();
             assert_eq!(drops.load(Ordering::SeqCst), 1);
         });
