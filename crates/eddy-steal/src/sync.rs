@@ -3,7 +3,7 @@
 //! --test loom --release`).
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicIsize, AtomicUsize, Ordering};
+pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicIsize, AtomicU64, AtomicUsize, Ordering};
 // `Arc` is std's in both builds: the `Shared` it holds is handed to eddy-task as a std
 // `Arc<dyn Schedule>`. The loom model covers the atomics of the sleep/wake protocol.
 pub(crate) use std::sync::Arc;
@@ -11,7 +11,7 @@ pub(crate) use std::sync::Arc;
 pub(crate) use std::sync::{Mutex, MutexGuard};
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicIsize, AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicIsize, AtomicU64, AtomicUsize, Ordering};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
 

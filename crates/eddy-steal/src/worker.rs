@@ -33,12 +33,24 @@
 //! 1.13–1.21× with the rules below). But if the running task blocks its thread, the slot's
 //! task must still run elsewhere. So:
 //!
-//! - a push into an empty slot notifies only if some worker is parked with no time limit;
+//! - a push into an empty slot notifies only if some worker is parked with no time limit and
+//!   no worker is a *lookout* (below). If other tasks wait (in the pusher's local queue or the
+//!   injector), it notifies if any worker sleeps, a lookout included: those are to be shared now;
 //! - a thief takes a slot's task only if the owner has started no task since the thief last saw
 //!   the slot occupied (`steal_lifo`): then the owner is stuck in one poll;
 //! - a worker with nothing to do while another worker's slot is occupied parks for at most
 //!   `LIFO_PATIENCE` (1 ms), then looks again. A task behind a blocked worker thus runs within
-//!   about two of those.
+//!   about two of those;
+//! - a worker back from a park that found nothing to run, and goes back to sleep while another
+//!   worker is awake and no lookout is, becomes the lookout: it parks `LIFO_PATIENCE` at a time,
+//!   looking in between, until every other worker is parked. The busy worker's pushes into its
+//!   empty slot then wake nobody. Without it, a chain of tasks woke the idle worker at its first
+//!   push into the slot; it found the slot empty between two links, slept with no time limit,
+//!   and was woken again, about three times per 1,000-link chain, each time landing on the
+//!   chain's CPU and moving off. A worker that ran out of work after running tasks sleeps with
+//!   no time limit as before. As a lookout it missed the pushes that share out `ping_pong`'s
+//!   tasks: the row's W = 2 cell took 0.99–1.26 ms in six scaling runs (in half of eight with
+//!   the rule for waiting tasks above), against 0.78–0.92 ms (W = 1: about 1.35 ms).
 //!
 //! A task taken from the slot after `MAX_LIFO_POLLS` in a row goes behind the local queue, with
 //! a notification (it is now work any worker may steal) — unless the local queue is empty: then
@@ -47,21 +59,26 @@
 //! # Sleeping and waking (no lost wakeups)
 //!
 //! A worker with nothing to do:
-//! 1. sets its `sleeping` flag and enqueues its index on the `idle` queue (once);
+//! 1. sets its `sleeping` flag and pushes its index on the `idle` stack (once);
 //! 2. stops searching, if it was;
 //! 3. issues a `SeqCst` fence and checks every queue again; if any holds a task, or the executor
 //!    is closing, it clears `sleeping` and goes back to work;
-//! 4. if another worker's LIFO slot is occupied, parks for at most `LIFO_PATIENCE`;
+//! 4. if another worker's LIFO slot is occupied, or it is to be the lookout, parks for at most
+//!    `LIFO_PATIENCE`, counted as watching;
 //! 5. otherwise counts itself as a deep sleeper, checks again (queues and LIFO slots), and parks
 //!    through the park hook with no time limit; it clears `sleeping` when it returns.
 //!
 //! Whoever queues a task then issues a `SeqCst` fence and, unless some worker is searching (it
 //! will find the task), pops indices off `idle` until one whose `sleeping` flag it can clear,
-//! counts that worker as *claimed*, and unparks it. Either the producer's queue push is visible
+//! counts that worker as *claimed*, and unparks it. The stack gives the worker that went to
+//! sleep last: its CPU and caches are the warmest, and the others stay asleep. (First-parked
+//! first, work started from outside after each pause ran on each worker in turn.) Either the producer's queue push is visible
 //! to the worker's step 3, or the worker's `sleeping` and `idle` entry are visible to the
 //! producer. Stale `idle` entries (workers that woke by themselves) are skipped. A push into an
 //! empty LIFO slot, or of a task that yielded, does the same only if the deep-sleeper count is
-//! not zero, with the same fence pairing against step 5.
+//! not zero and the lookout count is, with the same fence pairing against step 5; a lookout seen
+//! counted looks after it counts itself out, behind a `SeqCst` fence that the pusher's read
+//! orders after the push.
 //!
 //! A task **spawned from outside** the workers is left, in addition, to a worker that an
 //! earlier notification claimed and that is not back at work yet: it counts itself out of the
@@ -195,17 +212,19 @@ impl Shared {
             // next task blocks this thread; searching and briefly parked workers look by
             // themselves. (A notification per yield costs a contended read-modify-write.)
             self.push_local(index, runnable, false);
-            self.unpark_claimed(self.idle.notify_deep());
+            self.unpark_claimed(self.idle.notify_deep(false));
             return;
         }
         // Woken by this worker's own park: it runs its queues as soon as the park returns.
         let parked = self.workers[index].parked.load(Ordering::Relaxed);
         match self.workers[index].lifo.force_push(runnable) {
             // This worker will most likely run it next. Only a worker parked with no time limit
-            // is told (it would never look); see "LIFO slots" in the module docs.
+            // is told (it would never look), and only if no lookout will; unless other tasks
+            // wait too. See "LIFO slots" in the module docs.
             Ok(None) => {
                 if !parked {
-                    self.unpark_claimed(self.idle.notify_deep());
+                    let queued = !self.workers[index].queue.is_empty() || !self.injector.is_empty();
+                    self.unpark_claimed(self.idle.notify_deep(queued));
                 }
             }
             Ok(Some(displaced)) => self.push_local(index, displaced, !parked),
@@ -399,6 +418,14 @@ pub(crate) fn thread_hint() -> usize {
     HINT.with(|h| *h)
 }
 
+/// How a worker parks.
+enum Depth {
+    /// For at most `LIFO_PATIENCE`, counted as watching; it looks again after.
+    Watch,
+    /// With no time limit, counted as a deep sleeper.
+    Deep,
+}
+
 /// A worker's private state.
 struct Worker {
     shared: Arc<Shared>,
@@ -412,6 +439,8 @@ struct Worker {
     lifo_seen: Box<[Option<usize>]>,
     /// When this worker last moved to another CPU (see the `placement` module).
     moved: Option<Instant>,
+    /// Back from a park, and no task run since.
+    woken_idle: bool,
 }
 
 /// The body of worker thread `index`: runs tasks until the executor closes.
@@ -429,6 +458,7 @@ pub(crate) fn run(handle: Handle, mut park: Box<dyn Park>) {
         rng: 0x2545_F491_4F6C_DD1D ^ index as u64,
         lifo_seen,
         moved: None,
+        woken_idle: false,
     };
     worker.keep_apart();
     while !worker.shared.closed.load(Ordering::Acquire) {
@@ -445,6 +475,7 @@ pub(crate) fn run(handle: Handle, mut park: Box<dyn Park>) {
                     worker.stop_searching();
                 }
                 worker.me().started.store(worker.tick as usize, Ordering::Relaxed);
+                worker.woken_idle = false;
                 runnable.run();
             }
             None => worker.sleep(&mut *park),
@@ -587,11 +618,11 @@ impl Worker {
             self.wake_up(false);
             return;
         }
-        if self.shared.lifo_elsewhere(self.index) {
-            // Its owner will most likely run it next; look again after a while, in case the
-            // owner is stuck in a long poll (`steal_lifo` then takes it). Queued work still
-            // wakes this worker at once: it stays announced.
-            self.park(park, Some(LIFO_PATIENCE), false);
+        if self.shared.lifo_elsewhere(self.index) || self.lookout_wanted() {
+            // A LIFO slot's owner will most likely run its task next; look again after a while,
+            // in case the owner is stuck in a long poll (`steal_lifo` then takes it). Queued work
+            // still wakes this worker at once: it stays announced.
+            self.park(park, Depth::Watch);
             return;
         }
         idle.enter_deep();
@@ -600,20 +631,37 @@ impl Worker {
             self.wake_up(false);
             return;
         }
-        self.park(park, None, true);
+        self.park(park, Depth::Deep);
+    }
+
+    /// Whether this worker, about to sleep, should be the lookout (see "LIFO slots"): it was
+    /// woken, or its time was up, and it found nothing to run; some other worker is awake, so may
+    /// fill its LIFO slot and then block; and no worker watches yet.
+    fn lookout_wanted(&self) -> bool {
+        let index = self.index;
+        let awake = |(i, w): (usize, &WorkerShared)| i != index && !w.parked.load(Ordering::Relaxed);
+        self.woken_idle && !self.shared.idle.watched() && self.shared.workers.iter().enumerate().any(awake)
     }
 
     /// Parks; see [`wake_up`](Self::wake_up) for what follows.
-    ///
-    /// `deep`: the worker counted itself as a deep sleeper before, and stops now.
-    fn park(&mut self, park: &mut dyn Park, timeout: Option<std::time::Duration>, deep: bool) {
+    fn park(&mut self, park: &mut dyn Park, depth: Depth) {
         let me = self.me();
+        let idle = &self.shared.idle;
         me.parked.store(true, Ordering::Relaxed);
-        park.park(timeout);
-        me.parked.store(false, Ordering::Relaxed);
-        if deep {
-            self.shared.idle.leave_deep();
+        match depth {
+            Depth::Watch => {
+                idle.enter_watch();
+                park.park(Some(LIFO_PATIENCE));
+                idle.leave_watch();
+            }
+            // The worker counted itself as a deep sleeper before, and stops now.
+            Depth::Deep => {
+                park.park(None);
+                idle.leave_deep();
+            }
         }
+        me.parked.store(false, Ordering::Relaxed);
+        self.woken_idle = true;
         self.wake_up(true);
         self.keep_apart();
     }
