@@ -193,14 +193,14 @@ impl Idle {
     /// after that sees the task (the fences before this read and before that look are ordered
     /// through the read).
     ///
-    /// `queued`: other tasks wait in the pusher's queue or the injector; then a watcher is woken
-    /// too, to share them now rather than when its time is up.
-    pub(crate) fn notify_deep(&self, queued: bool) -> Option<usize> {
+    /// `queued`: whether other tasks wait in the pusher's queue or the injector; then a watcher
+    /// is woken too, to share them now rather than when its time is up. Asked only if some
+    /// worker sleeps at all.
+    pub(crate) fn notify_deep(&self, queued: impl FnOnce() -> bool) -> Option<usize> {
         fence(Ordering::SeqCst);
         let deep = self.deep.load(Ordering::SeqCst);
         let watching = self.watching.load(Ordering::SeqCst);
-        let wanted = if queued { deep + watching != 0 } else { watching == 0 && deep != 0 };
-        if !wanted {
+        if deep + watching == 0 || (watching != 0 && !queued()) {
             return None;
         }
         self.notify()
@@ -281,11 +281,11 @@ mod unit_tests {
         idle.enter_deep();
         idle.announce(1);
         idle.enter_watch();
-        assert_eq!(idle.notify_deep(false), None, "worker 1 looks by itself");
-        assert_eq!(idle.notify_deep(true), Some(1), "worker 1 is woken to share queued tasks");
+        assert_eq!(idle.notify_deep(|| false), None, "worker 1 looks by itself");
+        assert_eq!(idle.notify_deep(|| true), Some(1), "worker 1 is woken to share queued tasks");
         idle.announce(1);
         idle.leave_watch();
-        assert_eq!(idle.notify_deep(false), Some(1), "nobody watches: a sleeper is woken");
+        assert_eq!(idle.notify_deep(|| false), Some(1), "nobody watches: a sleeper is woken");
     }
 }
 
@@ -403,6 +403,29 @@ mod tests {
         });
     }
 
+    /// Worker `index` sleeping with no time limit, as `Worker::sleep` does when no LIFO slot is
+    /// occupied, until it sees the task in `lifo` (true) or `stop` is set (false).
+    fn sleep_deep_until_seen(idle: &Idle, index: usize, lifo: &AtomicUsize, stop: &AtomicUsize) -> bool {
+        loop {
+            if lifo.load(Ordering::SeqCst) == 1 {
+                return true;
+            }
+            if stop.load(Ordering::SeqCst) == 1 {
+                return false;
+            }
+            idle.announce(index);
+            idle.enter_deep();
+            if lifo.load(Ordering::SeqCst) == 1 {
+                idle.leave_deep();
+                let _ = idle.cancel(index);
+                return true;
+            }
+            thread::park();
+            idle.leave_deep();
+            let _ = idle.cancel(index);
+        }
+    }
+
     #[test]
     fn the_idle_stack_survives_a_pop_overtaken_by_a_pop_pop_push() {
         loom::model(|| {
@@ -454,28 +477,11 @@ mod tests {
             // Worker 1 sleeps with no time limit.
             let sleeper = {
                 let (idle, lifo, stop) = (idle.clone(), lifo.clone(), stop.clone());
-                thread::spawn(move || loop {
-                    if lifo.load(Ordering::SeqCst) == 1 {
-                        return true;
-                    }
-                    if stop.load(Ordering::SeqCst) == 1 {
-                        return false;
-                    }
-                    idle.announce(1);
-                    idle.enter_deep();
-                    if lifo.load(Ordering::SeqCst) == 1 {
-                        idle.leave_deep();
-                        let _ = idle.cancel(1);
-                        return true;
-                    }
-                    thread::park();
-                    idle.leave_deep();
-                    let _ = idle.cancel(1);
-                })
+                thread::spawn(move || sleep_deep_until_seen(&idle, 1, &lifo, &stop))
             };
 
             lifo.store(1, Ordering::SeqCst);
-            if idle.notify_deep(false) == Some(1) {
+            if idle.notify_deep(|| false) == Some(1) {
                 sleeper.thread().unpark();
             }
             // The watcher saw the task, or the sleeper was woken for it (or a lost wakeup leaves
@@ -497,26 +503,11 @@ mod tests {
 
             let sleeper = {
                 let (idle, lifo) = (idle.clone(), lifo.clone());
-                thread::spawn(move || loop {
-                    if lifo.load(Ordering::SeqCst) == 1 {
-                        return;
-                    }
-                    // As `Worker::sleep` does when no LIFO slot is occupied.
-                    idle.announce(0);
-                    idle.enter_deep();
-                    if lifo.load(Ordering::SeqCst) == 1 {
-                        idle.leave_deep();
-                        let _ = idle.cancel(0);
-                        return;
-                    }
-                    thread::park();
-                    idle.leave_deep();
-                    let _ = idle.cancel(0);
-                })
+                thread::spawn(move || sleep_deep_until_seen(&idle, 0, &lifo, &AtomicUsize::new(0)))
             };
 
             lifo.store(1, Ordering::SeqCst);
-            if idle.notify_deep(false) == Some(0) {
+            if idle.notify_deep(|| false) == Some(0) {
                 sleeper.thread().unpark();
             }
             sleeper.join().unwrap();

@@ -72,9 +72,9 @@
 //! will find the task), pops indices off `idle` until one whose `sleeping` flag it can clear,
 //! counts that worker as *claimed*, and unparks it. The stack gives the worker that went to
 //! sleep last: its CPU and caches are the warmest, and the others stay asleep. (First-parked
-//! first, work started from outside after each pause ran on each worker in turn.) Either the producer's queue push is visible
-//! to the worker's step 3, or the worker's `sleeping` and `idle` entry are visible to the
-//! producer. Stale `idle` entries (workers that woke by themselves) are skipped. A push into an
+//! first, work started from outside after each pause ran on each worker in turn.) Either the
+//! producer's queue push is visible to the worker's step 3, or the worker's `sleeping` and
+//! `idle` entry are visible to the producer. Stale `idle` entries (workers that woke by themselves) are skipped. A push into an
 //! empty LIFO slot, or of a task that yielded, does the same only if the deep-sleeper count is
 //! not zero and the lookout count is, with the same fence pairing against step 5; a lookout seen
 //! counted looks after it counts itself out, behind a `SeqCst` fence that the pusher's read
@@ -212,7 +212,7 @@ impl Shared {
             // next task blocks this thread; searching and briefly parked workers look by
             // themselves. (A notification per yield costs a contended read-modify-write.)
             self.push_local(index, runnable, false);
-            self.unpark_claimed(self.idle.notify_deep(false));
+            self.unpark_claimed(self.idle.notify_deep(|| false));
             return;
         }
         // Woken by this worker's own park: it runs its queues as soon as the park returns.
@@ -223,7 +223,7 @@ impl Shared {
             // wait too. See "LIFO slots" in the module docs.
             Ok(None) => {
                 if !parked {
-                    let queued = !self.workers[index].queue.is_empty() || !self.injector.is_empty();
+                    let queued = || !self.workers[index].queue.is_empty() || !self.injector.is_empty();
                     self.unpark_claimed(self.idle.notify_deep(queued));
                 }
             }
