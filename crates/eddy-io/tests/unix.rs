@@ -14,17 +14,33 @@ fn run<T>(f: impl std::future::Future<Output = T>) -> T {
     )
 }
 
-fn temp_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("eddy-io-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    let _ = std::fs::remove_file(&path);
-    path
+/// A directory of one test's socket files, removed with everything in it when dropped (also
+/// when the test fails).
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(test: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("eddy-io-test-{}-{test}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 #[test]
 fn stream_echo_over_a_socket_file() {
-    let path = temp_path("echo.sock");
+    let dir = TempDir::new("echo");
+    let path = dir.path("echo.sock");
     run(async {
         let listener = UnixListener::bind(&path).unwrap();
         let server = eddy_task::spawn_local(async move {
@@ -68,7 +84,8 @@ fn stream_pair_transfers_both_ways() {
 
 #[test]
 fn datagrams_to_bound_paths() {
-    let server_path = temp_path("dgram-server.sock");
+    let dir = TempDir::new("dgram");
+    let server_path = dir.path("dgram-server.sock");
     run(async {
         let server = UnixDatagram::bind(&server_path).unwrap();
         let client = UnixDatagram::unbound().unwrap();
@@ -86,7 +103,8 @@ fn datagrams_to_bound_paths() {
 
 #[test]
 fn connecting_to_a_missing_path_is_an_error() {
-    let path = temp_path("nobody-listens.sock");
+    let dir = TempDir::new("missing");
+    let path = dir.path("nobody-listens.sock");
     let err = run(UnixStream::connect(&path)).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::NotFound, "{err}");
     assert!(err.to_string().contains("nobody-listens.sock"), "{err}");
