@@ -709,8 +709,8 @@ fn queues<R: Runtime>(host: &'static str, rt: &R, filter: &Option<String>, rows:
         &mut || queue_mpsc::<R, TokioMpsc>(rt),
         &mut || queue_mpsc::<R, AsyncChannel>(rt),
     ]);
+    eprintln!("measured queue_mpsc (on {host}, {} runs)", figures[0].runs);
     let cells = ["eddy Queue", "tokio mpsc", "async-channel"].into_iter().zip(figures).collect();
-    eprintln!("measured queue_mpsc (on {host})");
     rows.push(Row { workload: "queue_mpsc", family: host, cells });
 }
 
@@ -730,6 +730,7 @@ struct Figure {
     median: Duration,
     min: Duration,
     max: Duration,
+    runs: usize,
 }
 
 /// Measures several cells of one row. Runs are interleaved (one run of each cell in turn), so a
@@ -739,13 +740,31 @@ fn measure(cells: &mut [&mut dyn FnMut() -> Duration]) -> Vec<Figure> {
     run_cells(cells, runs()).into_iter().map(Figure::of).collect()
 }
 
-/// Warms up, then runs every cell `runs` times, interleaved; the times of each cell.
+/// How long the runs of one cell may take together before a fast row stops adding runs (see
+/// [`runs_for`]).
+const CELL_BUDGET: Duration = Duration::from_millis(60);
+/// A fast row runs at most this many times the runs asked for.
+const MAX_RUNS_FACTOR: usize = 10;
+
+/// How many runs a row gets: at least `runs`, and for a fast row as many as fit in
+/// [`CELL_BUDGET`] per cell, judged by its slowest warm-up run, up to [`MAX_RUNS_FACTOR`] times
+/// `runs`. A 0.2 ms row thus gets as many samples as fit in the time a 4 ms row spends on its
+/// `runs`, and its median as much precision; every cell of the row gets the same count.
+fn runs_for(runs: usize, slowest_warmup: Duration) -> usize {
+    let fit = CELL_BUDGET.as_nanos() / slowest_warmup.as_nanos().max(1);
+    runs.max(usize::try_from(fit).unwrap_or(usize::MAX).min(runs * MAX_RUNS_FACTOR))
+}
+
+/// Warms up, then runs every cell at least `runs` times (see [`runs_for`]), interleaved; the
+/// times of each cell.
 fn run_cells(cells: &mut [&mut dyn FnMut() -> Duration], runs: usize) -> Vec<Vec<Duration>> {
+    let mut slowest = Duration::ZERO;
     for _ in 0..WARMUP {
         for run in cells.iter_mut() {
-            run();
+            slowest = slowest.max(run());
         }
     }
+    let runs = runs_for(runs, slowest);
     let mut times = vec![Vec::with_capacity(runs); cells.len()];
     for _ in 0..runs {
         for (run, times) in cells.iter_mut().zip(&mut times) {
@@ -758,7 +777,12 @@ fn run_cells(cells: &mut [&mut dyn FnMut() -> Duration], runs: usize) -> Vec<Vec
 impl Figure {
     fn of(mut times: Vec<Duration>) -> Figure {
         times.sort();
-        Figure { median: times[times.len() / 2], min: times[0], max: times[times.len() - 1] }
+        Figure {
+            median: times[times.len() / 2],
+            min: times[0],
+            max: times[times.len() - 1],
+            runs: times.len(),
+        }
     }
 }
 
@@ -786,8 +810,8 @@ fn family<E: Runtime, T: Runtime, S: Runtime>(
             continue;
         }
         let figures = measure(&mut [&mut || on_eddy(eddy), &mut || on_tokio(tokio), &mut || on_smol(smol)]);
+        eprintln!("measured {workload} ({name}, {} runs)", figures[0].runs);
         let cells = [E::NAME, T::NAME, S::NAME].into_iter().zip(figures).collect();
-        eprintln!("measured {workload} ({name})");
         rows.push(Row { workload, family: label, cells });
     }
 }
@@ -832,8 +856,11 @@ fn scaling_table(workers: usize, filter: &Option<String>) {
                 }
             }
         }
-        eprintln!("measured {workload} (multi-threaded, W = 1 and W = {workers})");
         let [one, many] = times.map(|sizes| sizes.map(Figure::of));
+        eprintln!(
+            "measured {workload} (multi-threaded, W = 1 and W = {workers}, {} and {} runs)",
+            one[0].runs, many[0].runs
+        );
         let ratio = |i: usize| many[i].median.as_secs_f64() / one[i].median.as_secs_f64();
         lines.push(format!(
             "| {workload} | {} | {} | {:.2}× | {:.2}× | {:.2}× |",
@@ -845,8 +872,10 @@ fn scaling_table(workers: usize, filter: &Option<String>) {
         ));
     }
     println!(
-        "\nScaling: the multi-threaded rows at W = 1 and W = {workers}, in {SCALING_BLOCKS} alternated blocks; {} runs each; median µs\n",
-        per_block * SCALING_BLOCKS
+        "\nScaling: the multi-threaded rows at W = 1 and W = {workers}, in {SCALING_BLOCKS} alternated blocks; at least {} runs each (a fast row more, as many as fit in {} ms per cell and block, up to {}×); median µs\n",
+        per_block * SCALING_BLOCKS,
+        CELL_BUDGET.as_millis(),
+        MAX_RUNS_FACTOR
     );
     println!("| workload | eddy W=1 | eddy W={workers} | eddy W={workers} / W=1 | tokio W={workers} / W=1 | smol W={workers} / W=1 |");
     println!("|---|---|---|---|---|---|");
@@ -879,7 +908,7 @@ fn print_rows(rows: &[Row], (group, keys): (&str, [&str; 3]), json: &mut Vec<Str
             cell(c)
         );
         json.push(format!(
-            "{{\"workload\":\"{}\",\"{group}\":\"{}\",\"{}\":{},\"{}\":{},\"{}\":{},\"ratio\":{ratio:.4}}}",
+            "{{\"workload\":\"{}\",\"{group}\":\"{}\",\"{}\":{},\"{}\":{},\"{}\":{},\"ratio\":{ratio:.4},\"runs\":{}}}",
             row.workload,
             row.family,
             keys[0],
@@ -888,6 +917,7 @@ fn print_rows(rows: &[Row], (group, keys): (&str, [&str; 3]), json: &mut Vec<Str
             micros(b.median),
             keys[2],
             micros(c.median),
+            a.runs,
         ));
     }
 }
@@ -959,7 +989,13 @@ fn main() {
         queues("eddy st", &eddy, &filter, &mut queue_rows);
     }
 
-    println!("\nW = {workers} workers for the multi-threaded rows; {} runs after {WARMUP} warm-ups; median µs [min–max]\n", runs());
+    println!(
+        "\nW = {workers} workers for the multi-threaded rows; {} runs after {WARMUP} warm-ups (a row under {} ms per run: as many as fit in {} ms per cell, up to {}×); median µs [min–max]\n",
+        runs(),
+        CELL_BUDGET.as_millis() / runs() as u128,
+        CELL_BUDGET.as_millis(),
+        MAX_RUNS_FACTOR
+    );
     println!("| workload | family | eddy | tokio | smol | eddy / best peer |");
     println!("|---|---|---|---|---|---|");
     let mut json_rows = Vec::new();
