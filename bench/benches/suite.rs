@@ -747,24 +747,26 @@ const CELL_BUDGET: Duration = Duration::from_millis(60);
 const MAX_RUNS_FACTOR: usize = 10;
 
 /// How many runs a row gets: at least `runs`, and for a fast row as many as fit in
-/// [`CELL_BUDGET`] per cell, judged by its slowest warm-up run, up to [`MAX_RUNS_FACTOR`] times
-/// `runs`. A 0.2 ms row thus gets as many samples as fit in the time a 4 ms row spends on its
-/// `runs`, and its median as much precision; every cell of the row gets the same count.
-fn runs_for(runs: usize, slowest_warmup: Duration) -> usize {
-    let fit = CELL_BUDGET.as_nanos() / slowest_warmup.as_nanos().max(1);
+/// [`CELL_BUDGET`] per cell, judged by the slowest cell's median warm-up run (one slow first run
+/// does not decide), up to [`MAX_RUNS_FACTOR`] times `runs`. A 0.2 ms row thus gets as many
+/// samples as fit in the time a 4 ms row spends on its `runs`, and its median as much
+/// precision; every cell of the row gets the same count.
+fn runs_for(runs: usize, per_run: Duration) -> usize {
+    let fit = CELL_BUDGET.as_nanos() / per_run.as_nanos().max(1);
     runs.max(usize::try_from(fit).unwrap_or(usize::MAX).min(runs * MAX_RUNS_FACTOR))
 }
 
 /// Warms up, then runs every cell at least `runs` times (see [`runs_for`]), interleaved; the
 /// times of each cell.
 fn run_cells(cells: &mut [&mut dyn FnMut() -> Duration], runs: usize) -> Vec<Vec<Duration>> {
-    let mut slowest = Duration::ZERO;
+    let mut warmups = vec![Vec::with_capacity(WARMUP); cells.len()];
     for _ in 0..WARMUP {
-        for run in cells.iter_mut() {
-            slowest = slowest.max(run());
+        for (run, times) in cells.iter_mut().zip(&mut warmups) {
+            times.push(run());
         }
     }
-    let runs = runs_for(runs, slowest);
+    let per_run = warmups.into_iter().map(|times| Figure::of(times).median).max().unwrap_or_default();
+    let runs = runs_for(runs, per_run);
     let mut times = vec![Vec::with_capacity(runs); cells.len()];
     for _ in 0..runs {
         for (run, times) in cells.iter_mut().zip(&mut times) {
