@@ -495,11 +495,16 @@ mod loom_models {
         });
     }
 
-    #[test]
-    fn a_value_racing_the_receivers_drop_is_dropped_once() {
-        loom::model(|| {
+    /// A send racing the receiver's drop drops the value once; `waiting`: the receiver has
+    /// registered a waker first, so that the sender takes its wake path.
+    fn send_racing_the_receivers_drop(waiting: bool) {
+        loom::model(move || {
             let drops = Arc::new(AtomicUsize::new(0));
-            let (tx, rx) = oneshot();
+            let (tx, mut rx) = oneshot();
+            if waiting {
+                let first = Pin::new(&mut rx).poll(&mut Context::from_waker(Waker::noop()));
+                assert!(first.is_pending());
+            }
             let receiver = thread::spawn(move || drop(rx));
             let value = Counted(drops.clone());
             // A refused value comes back in the error, and is dropped with it.
@@ -507,6 +512,11 @@ mod loom_models {
             receiver.join().unwrap();
             assert_eq!(drops.load(Ordering::SeqCst), 1);
         });
+    }
+
+    #[test]
+    fn a_value_racing_the_receivers_drop_is_dropped_once() {
+        send_racing_the_receivers_drop(false);
     }
 
     #[test]
@@ -536,21 +546,7 @@ mod loom_models {
 
     #[test]
     fn a_waiting_receiver_dropped_while_the_value_arrives_drops_it_once() {
-        loom::model(|| {
-            let drops = Arc::new(AtomicUsize::new(0));
-            let (tx, mut rx) = oneshot();
-            // Register a waker, so that the sender takes its wake path, then leave.
-            let first = Pin::new(&mut rx).poll(&mut Context::from_waker(Waker::noop()));
-            assert!(first.is_pending());
-            let value = Counted(drops.clone());
-            let sender = thread::spawn(move || {
-                // A refused value comes back in the error, and is dropped with it.
-                drop(tx.send(value));
-            });
-            drop(rx);
-            sender.join().unwrap();
-            assert_eq!(drops.load(Ordering::SeqCst), 1);
-        });
+        send_racing_the_receivers_drop(true);
     }
 
     #[test]
