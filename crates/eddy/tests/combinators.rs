@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use common::{open_in_order, DropCounter, Gate};
@@ -223,10 +223,19 @@ fn shield_survives_its_callers_cancellation() {
                 *finished.lock().unwrap() = true;
             }
         });
-        let caller = eddy::spawn(async move { eddy::shield(inner).await });
-        common::yield_times(3).await;
-        drop(caller); // the caller is cancelled...
-        common::yield_times(3).await;
+        let shielding = Arc::new(AtomicBool::new(false));
+        let caller = eddy::spawn({
+            let shielding = shielding.clone();
+            async move {
+                let shielded = eddy::shield(inner);
+                shielding.store(true, Ordering::SeqCst);
+                shielded.await
+            }
+        });
+        // Until the caller has run, its future holds `inner` itself, and cancelling the caller
+        // would drop, and so cancel, `inner` as it drops any `Task`.
+        common::eventually("the caller awaits the shield", || shielding.load(Ordering::SeqCst)).await;
+        assert!(caller.cancel().await.is_none()); // the caller is cancelled, its future dropped...
         gate.open(); // ...but the shielded task goes on
         common::eventually("the shielded task finishes", || *finished.lock().unwrap()).await;
     });
