@@ -9,9 +9,10 @@ use eddy_task::{JoinError, Task};
 /// Awaits `task`, but dropping the shield (for example because the caller was cancelled or
 /// timed out) detaches the task instead of cancelling it (asyncio's `shield`).
 ///
-/// The task is protected from the moment the shield holds it. A caller cancelled before it ran
-/// still holds the `Task` itself, and dropping that cancels the task as usual: create the shield
-/// before handing it to code that may be cancelled early, or make sure the caller has started.
+/// The task is protected from the moment the shield holds it. A caller cancelled before its
+/// first poll never made the shield: its future still holds the `Task` itself, and dropping that
+/// cancels the task as usual. Create the shield before handing it to code that may be cancelled
+/// early, or make sure the caller has started.
 ///
 /// ```
 /// # let ex = eddy_local::LocalExecutor::new();
