@@ -74,11 +74,11 @@
 //! sleep last: its CPU and caches are the warmest, and the others stay asleep. (First-parked
 //! first, work started from outside after each pause ran on each worker in turn.) Either the
 //! producer's queue push is visible to the worker's step 3, or the worker's `sleeping` and
-//! `idle` entry are visible to the producer. Stale `idle` entries (workers that woke by themselves) are skipped. A push into an
-//! empty LIFO slot, or of a task that yielded, does the same only if the deep-sleeper count is
-//! not zero and the lookout count is, with the same fence pairing against step 5; a lookout seen
-//! counted looks after it counts itself out, behind a `SeqCst` fence that the pusher's read
-//! orders after the push.
+//! `idle` entry are visible to the producer. Stale `idle` entries (workers that woke by
+//! themselves) are skipped. A push into an empty LIFO slot, or of a task that yielded, does the
+//! same only if the deep-sleeper count is not zero and the lookout count is, with the same fence
+//! pairing against step 5; a lookout seen counted looks after it counts itself out, behind a
+//! `SeqCst` fence that the pusher's read orders after the push.
 //!
 //! A task **spawned from outside** the workers is left, in addition, to a worker that an
 //! earlier notification claimed and that is not back at work yet: it counts itself out of the

@@ -108,19 +108,14 @@ struct Shared<T> {
 }
 
 impl<T> Shared<T> {
-    /// Puts `waker` in `cell` (the caller's own waker cell, flagged by `bit`) unless the other
-    /// side's `done` bit is set. Returns whether `done` is set: the caller is then ready.
+    /// Puts `waker` in side `me`'s waker cell unless side `other` is done. Returns whether
+    /// `other` is done: the caller is then ready.
     ///
     /// # Safety
     ///
-    /// Only the side that owns `cell` may call this, and not from two threads at once.
-    unsafe fn register(
-        &self,
-        cell: &UnsafeCell<Option<Waker>>,
-        bit: usize,
-        done: usize,
-        waker: &Waker,
-    ) -> bool {
+    /// Only side `me` may call this, and not from two threads at once.
+    unsafe fn register(&self, me: Side, other: Side, waker: &Waker) -> bool {
+        let (cell, bit, done) = (self.waker_cell(me), me.waker, other.done);
         // Acquire: if `done` is set, what the other side wrote before setting it is visible.
         let state = self.state.load(Ordering::Acquire);
         if state & done != 0 {
@@ -326,8 +321,8 @@ impl<T> OneshotSender<T> {
     pub async fn closed(&mut self) {
         std::future::poll_fn(|cx| {
             let shared = self.shared();
-            // SAFETY: the sender owns `tx_waker`, and `&mut self` keeps this call alone.
-            if unsafe { shared.register(&shared.tx_waker, TX_WAKER, CLOSED, cx.waker()) } {
+            // SAFETY: this is the sender, and `&mut self` keeps this call alone.
+            if unsafe { shared.register(SENDER, RECEIVER, cx.waker()) } {
                 Poll::Ready(())
             } else {
                 Poll::Pending
@@ -400,8 +395,8 @@ impl<T> Future for OneshotReceiver<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let shared = self.shared();
-        // SAFETY: the receiver owns `rx_waker`, and `&mut self` keeps this call alone.
-        if unsafe { shared.register(&shared.rx_waker, RX_WAKER, COMPLETE, cx.waker()) } {
+        // SAFETY: this is the receiver, and `&mut self` keeps this call alone.
+        if unsafe { shared.register(RECEIVER, SENDER, cx.waker()) } {
             // SAFETY: `COMPLETE` is set and `&mut self` excludes `try_recv`; a value it already
             // took left `None` behind.
             Poll::Ready(unsafe { shared.take_value() }.ok_or(RecvError))
@@ -495,15 +490,26 @@ mod loom_models {
         });
     }
 
-    /// A send racing the receiver's drop drops the value once; `waiting`: the receiver has
-    /// registered a waker first, so that the sender takes its wake path.
-    fn send_racing_the_receivers_drop(waiting: bool) {
+    /// Which side has a waker in place before the send races the receiver's drop.
+    #[derive(Clone, Copy)]
+    enum Waiting {
+        Nobody,
+        /// The receiver: the sender takes its wake path.
+        Receiver,
+        /// The sender, in `closed()`: the receiver's drop takes its wake path.
+        SenderInClosed,
+    }
+
+    /// A send racing the receiver's drop drops the value once, whoever waits first.
+    fn send_racing_the_receivers_drop(waiting: Waiting) {
         loom::model(move || {
             let drops = Arc::new(AtomicUsize::new(0));
-            let (tx, mut rx) = oneshot();
-            if waiting {
-                let first = Pin::new(&mut rx).poll(&mut Context::from_waker(Waker::noop()));
-                assert!(first.is_pending());
+            let (mut tx, mut rx) = oneshot();
+            let mut cx = Context::from_waker(Waker::noop());
+            match waiting {
+                Waiting::Nobody => {}
+                Waiting::Receiver => assert!(Pin::new(&mut rx).poll(&mut cx).is_pending()),
+                Waiting::SenderInClosed => assert!(std::pin::pin!(tx.closed()).poll(&mut cx).is_pending()),
             }
             let receiver = thread::spawn(move || drop(rx));
             let value = Counted(drops.clone());
@@ -516,7 +522,7 @@ mod loom_models {
 
     #[test]
     fn a_value_racing_the_receivers_drop_is_dropped_once() {
-        send_racing_the_receivers_drop(false);
+        send_racing_the_receivers_drop(Waiting::Nobody);
     }
 
     #[test]
@@ -546,23 +552,12 @@ mod loom_models {
 
     #[test]
     fn a_waiting_receiver_dropped_while_the_value_arrives_drops_it_once() {
-        send_racing_the_receivers_drop(true);
+        send_racing_the_receivers_drop(Waiting::Receiver);
     }
 
     #[test]
     fn a_sender_waiting_in_closed_and_sending_while_the_receiver_leaves() {
-        // The receiver's wake path (a `closed()` waker in place) against the sender's send.
-        loom::model(|| {
-            let drops = Arc::new(AtomicUsize::new(0));
-            let (mut tx, rx) = oneshot();
-            let first = std::pin::pin!(tx.closed()).poll(&mut Context::from_waker(Waker::noop()));
-            assert!(first.is_pending());
-            let receiver = thread::spawn(move || drop(rx));
-            // A refused value comes back in the error, and is dropped with it.
-            drop(tx.send(Counted(drops.clone())));
-            receiver.join().unwrap();
-            assert_eq!(drops.load(Ordering::SeqCst), 1);
-        });
+        send_racing_the_receivers_drop(Waiting::SenderInClosed);
     }
 
     #[test]
