@@ -833,8 +833,8 @@ const SCALING_BLOCKS: usize = 3;
 /// Each row alternates [`SCALING_BLOCKS`] blocks at W = 1 with as many at W = N, on runtimes
 /// built for the block and dropped after it, and pools the runs: drift on the machine affects
 /// both sizes alike, and the runtimes of the two sizes never coexist (an idle runtime can take a
-/// share of the work: eddy's and smol's reactors are per process, and a parked worker of the
-/// idle runtime may be the thread that waits for I/O and timers).
+/// share of the work: smol's reactor is per process, and a parked worker of the idle runtime may
+/// be the thread that waits for I/O and timers; eddy's was until its runtimes had their own).
 fn scaling_table(workers: usize, filter: &Option<String>) {
     let entries: &[Entry<EddyRt, TokioRt, SmolMt>] = workloads!(EddyRt, TokioRt, SmolMt;
         spawn_many_local, spawn_many_remote, yield_many, ping_pong, chained_spawn, timers, tcp_echo);

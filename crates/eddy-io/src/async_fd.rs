@@ -37,6 +37,8 @@ use crate::reactor::{Dir, Reactor, Source};
 /// # std::io::Result::Ok(())
 /// ```
 pub struct Async<T: AsFd> {
+    /// The reactor current when the object was made, which serves it for its life.
+    reactor: Arc<Reactor>,
     source: Arc<Source>,
     io: Option<T>,
 }
@@ -55,8 +57,9 @@ impl<T: AsFd> Async<T> {
 
     /// Registers `io`, which the caller has already put in non-blocking mode.
     pub(crate) fn new_nonblocking(io: T) -> io::Result<Async<T>> {
-        let source = Reactor::get().register(io.as_fd())?;
-        Ok(Async { source, io: Some(io) })
+        let reactor = Reactor::current();
+        let source = reactor.register(io.as_fd())?;
+        Ok(Async { reactor, source, io: Some(io) })
     }
 
     /// The inner I/O object.
@@ -76,7 +79,7 @@ impl<T: AsFd> Async<T> {
     /// Fails if the reactor cannot deregister it.
     pub fn into_inner(mut self) -> io::Result<T> {
         let io = self.io.take().expect("io is present until into_inner or drop");
-        Reactor::get().deregister(&self.source)?;
+        self.reactor.deregister(&self.source)?;
         Ok(io)
     }
 
@@ -97,12 +100,12 @@ impl<T: AsFd> Async<T> {
 
     /// Polls for readability; see [`readable`](Self::readable).
     pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source.poll_ready(Dir::Read, cx).map_ok(drop)
+        self.source.poll_ready(&self.reactor, Dir::Read, cx).map_ok(drop)
     }
 
     /// Polls for writability; see [`writable`](Self::writable).
     pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source.poll_ready(Dir::Write, cx).map_ok(drop)
+        self.source.poll_ready(&self.reactor, Dir::Write, cx).map_ok(drop)
     }
 
     /// Runs the non-blocking read operation `op` until it does not return `WouldBlock`.
@@ -148,9 +151,9 @@ impl<T: AsFd> Async<T> {
         cx: &mut Context<'_>,
         mut op: impl FnMut(&mut T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        let Async { source, io } = self;
+        let Async { reactor, source, io } = self;
         let io = io.as_mut().expect("io is present until into_inner or drop");
-        source.poll_io(dir, cx, || op(io))
+        source.poll_io(reactor, dir, cx, || op(io))
     }
 
     /// Polls the read operation `op`; see [`read_with`](Self::read_with).
@@ -160,7 +163,7 @@ impl<T: AsFd> Async<T> {
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         let io = self.get_ref();
-        self.source.poll_io(Dir::Read, cx, || op(io))
+        self.source.poll_io(&self.reactor, Dir::Read, cx, || op(io))
     }
 
     /// Polls the write operation `op`; see [`write_with`](Self::write_with).
@@ -170,7 +173,7 @@ impl<T: AsFd> Async<T> {
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         let io = self.get_ref();
-        self.source.poll_io(Dir::Write, cx, || op(io))
+        self.source.poll_io(&self.reactor, Dir::Write, cx, || op(io))
     }
 }
 
@@ -179,7 +182,7 @@ impl<T: AsFd> Drop for Async<T> {
         if self.io.is_some() {
             // Deregister before the descriptor is closed (when `io` drops right after). A failure
             // means the descriptor was already gone from the poller: nothing left to undo.
-            let _ = Reactor::get().deregister(&self.source);
+            let _ = self.reactor.deregister(&self.source);
         }
     }
 }

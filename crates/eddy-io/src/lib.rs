@@ -7,6 +7,8 @@
 //!   the `eddy` facade plugs it into eddy's executors through their park hook.
 //! - Timers: [`sleep`], [`sleep_until`], [`Timer`], [`interval`], [`timeout`], [`timeout_at`].
 //! - [`Async<T>`] adapts any file descriptor; [`net`] has TCP, UDP and Unix sockets built on it.
+//! - [`Driver`] gives a runtime a reactor of its own; everything else shares the process-wide
+//!   one.
 //!
 //! The crate works with any executor, or none.
 //!
@@ -32,6 +34,7 @@
 //! ```
 
 mod async_fd;
+mod driver;
 pub mod net;
 mod parker;
 mod reactor;
@@ -41,6 +44,7 @@ mod timers;
 mod unblock;
 
 pub use async_fd::Async;
+pub use driver::{Driver, EnterGuard};
 pub use parker::{block_on, Parker, Unparker};
 pub use time::{
     interval, interval_at, registered_timers, sleep, sleep_until, timeout, timeout_at, Elapsed, Interval,

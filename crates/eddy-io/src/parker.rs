@@ -41,8 +41,9 @@ pub struct Parker {
     state: Arc<ParkState>,
 }
 
-#[derive(Debug)]
 pub(crate) struct ParkState {
+    /// The reactor this parker drives.
+    reactor: Arc<Reactor>,
     unparker: parking::Unparker,
     io_blocked: AtomicBool,
     /// Whether this thread is in the reactor's sleeper queue (to enqueue it once only).
@@ -57,7 +58,7 @@ impl ParkState {
     pub(crate) fn unpark(&self) {
         self.unparker.unpark();
         if self.io_blocked.load(Ordering::SeqCst) {
-            Reactor::get().selector.notify();
+            self.reactor.selector.notify();
         }
     }
 
@@ -79,6 +80,12 @@ impl ParkState {
     }
 }
 
+impl std::fmt::Debug for ParkState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParkState").field("reactor", &self.reactor.id).finish_non_exhaustive()
+    }
+}
+
 impl Wake for ParkState {
     fn wake(self: Arc<Self>) {
         self.unpark();
@@ -90,12 +97,18 @@ impl Wake for ParkState {
 }
 
 impl Parker {
-    /// Creates a parker for the current thread.
+    /// Creates a parker for the current thread, which drives the reactor current on it: the
+    /// global one, unless a [`Driver`](crate::Driver) was entered.
     pub fn new() -> Parker {
+        Parker::on(Reactor::current())
+    }
+
+    pub(crate) fn on(reactor: Arc<Reactor>) -> Parker {
         let (parker, unparker) = parking::pair();
         Parker {
             parker,
             state: Arc::new(ParkState {
+                reactor,
                 unparker,
                 io_blocked: AtomicBool::new(false),
                 queued: AtomicBool::new(false),
@@ -125,7 +138,7 @@ impl Parker {
     pub fn park_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let may_block = timeout != Some(Duration::ZERO);
-        let reactor = Reactor::get();
+        let reactor = &*self.state.reactor;
         // Parking again takes part in driving: a role handed over earlier is taken up here.
         self.state.handed.store(false, Ordering::SeqCst);
         let mut driver = match reactor.try_lock_driver() {
@@ -175,7 +188,7 @@ impl Parker {
     /// dropping a `Parker` do this by themselves.
     pub fn relinquish(&self) {
         if self.state.handed.swap(false, Ordering::SeqCst) {
-            let reactor = Reactor::get();
+            let reactor = &self.state.reactor;
             if let Some(driver) = reactor.try_lock_driver() {
                 drop(driver);
                 reactor.release_driver();
@@ -190,6 +203,11 @@ impl Parker {
     /// As for [`park_timeout`](Self::park_timeout).
     pub fn park(&mut self) -> io::Result<()> {
         self.park_timeout(None)
+    }
+
+    /// Whether this parker drives `reactor`.
+    fn drives(&self, reactor: &Arc<Reactor>) -> bool {
+        Arc::ptr_eq(&self.state.reactor, reactor)
     }
 }
 
@@ -258,11 +276,18 @@ pub fn block_on<T>(future: impl Future<Output = T>) -> T {
     };
     CACHE.with(|cache| match cache.try_borrow_mut() {
         Ok(mut cache) => {
-            let (parker, waker) = cache.get_or_insert_with(|| {
-                let parker = Parker::new();
-                let waker = parker.waker();
-                (parker, waker)
+            // The cached parker is kept while it drives the current reactor; entering another
+            // (a runtime's) replaces it.
+            let stale = Reactor::with_current(|reactor| match cache.as_ref() {
+                Some((parker, _)) if parker.drives(reactor) => None,
+                _ => Some(reactor.clone()),
             });
+            if let Some(reactor) = stale {
+                let parker = Parker::on(reactor);
+                let waker = parker.waker();
+                *cache = Some((parker, waker));
+            }
+            let (parker, waker) = cache.as_mut().expect("filled above");
             run(parker, waker)
         }
         // Nested `block_on`: the outer one holds the cached parker.

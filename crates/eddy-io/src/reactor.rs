@@ -1,5 +1,21 @@
-//! The reactor: one `polling::Poller` per process, the sources registered with it, and the
-//! timers; driven by whichever thread is parked in [`Parker::park`](crate::Parker::park).
+//! The reactor: a `polling::Poller`, the sources registered with it, and the timers; driven by
+//! whichever thread is parked in it through [`Parker::park`](crate::Parker::park).
+//!
+//! # Which reactor
+//!
+//! A runtime has a reactor of its own (a [`Driver`](crate::Driver)), made current on its
+//! threads; everywhere else the process-wide global reactor is current. What registers takes the
+//! current one: an I/O object at its creation, for its life; a timer at each registration, so
+//! that a timer polled under another reactor, or after its reactor shut down, moves to the
+//! current one. A parker drives the reactor that was current when it was made. So an idle
+//! runtime's threads never wait on a busy runtime's events.
+//!
+//! Two things keep I/O objects from waiting on a reactor nobody drives:
+//! - an object of the global reactor that waits inside a runtime (made from a `std` socket
+//!   before the runtime started, say) starts the `eddy-io` thread once per process, which then
+//!   keeps the global reactor driven;
+//! - a reactor that shuts down wakes every waiter, and its objects then fail their waits with an
+//!   error that says so, rather than waiting forever.
 //!
 //! # Readiness protocol
 //!
@@ -30,11 +46,12 @@
 //! threads sleep on their own parker. When the driver leaves, it unparks one sleeper so that a
 //! thread keeps watching I/O and timers while anyone is parked.
 
+use std::cell::RefCell;
 use std::io;
 use std::mem;
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, TryLockError};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, TryLockError, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
@@ -53,6 +70,12 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 pub(crate) struct Reactor {
+    /// Unique in the process, never reused: timers name their reactor by it.
+    pub(crate) id: u64,
+    /// Whether this is the process-wide reactor.
+    global: bool,
+    /// Set by [`shutdown`](Self::shutdown): nobody drives this reactor any more.
+    closed: AtomicBool,
     pub(crate) selector: Selector,
     /// Whether sources are edge-triggered (else oneshot, re-armed per wait).
     edge: bool,
@@ -74,33 +97,116 @@ pub(crate) struct Driver {
     wakers: Vec<Waker>,
 }
 
+thread_local! {
+    /// The reactor made current on this thread by [`Driver::enter`](crate::Driver::enter);
+    /// `None`: the global one.
+    static CURRENT: RefCell<Option<Arc<Reactor>>> = const { RefCell::new(None) };
+}
+
+/// Every live reactor by id, for the rare timer dropped under another reactor than its own.
+static REACTORS: Mutex<Vec<(u64, Weak<Reactor>)>> = Mutex::new(Vec::new());
+
 impl Reactor {
+    pub(crate) fn new(global: bool) -> io::Result<Arc<Reactor>> {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let selector = Selector::new()?;
+        let reactor = Arc::new(Reactor {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            global,
+            closed: AtomicBool::new(false),
+            edge: selector.poller.supports_edge(),
+            selector,
+            sources: Mutex::new(Slab::new()),
+            registered: AtomicUsize::new(0),
+            generation: AtomicU64::new(0),
+            driver: Mutex::new(Driver { events: Events::new(), wakers: Vec::new() }),
+            timers: Timers::new(),
+            sleepers: ConcurrentQueue::unbounded(),
+        });
+        lock(&REACTORS).push((reactor.id, Arc::downgrade(&reactor)));
+        Ok(reactor)
+    }
+
     /// The process-wide reactor, created on first use.
     ///
     /// # Panics
     ///
     /// Panics if the OS refuses to create the poller (out of file descriptors at the very first
     /// use of eddy's I/O); nothing can run without it.
-    pub(crate) fn get() -> &'static Reactor {
-        static REACTOR: OnceLock<Reactor> = OnceLock::new();
-        REACTOR.get_or_init(|| {
-            let selector =
-                Selector::new().unwrap_or_else(|e| panic!("eddy-io: cannot create the I/O poller: {e}"));
-            Reactor {
-                edge: selector.poller.supports_edge(),
-                selector,
-                sources: Mutex::new(Slab::new()),
-                registered: AtomicUsize::new(0),
-                generation: AtomicU64::new(0),
-                driver: Mutex::new(Driver { events: Events::new(), wakers: Vec::new() }),
-                timers: Timers::new(),
-                sleepers: ConcurrentQueue::unbounded(),
-            }
+    pub(crate) fn global() -> &'static Arc<Reactor> {
+        static GLOBAL: OnceLock<Arc<Reactor>> = OnceLock::new();
+        GLOBAL.get_or_init(|| {
+            Reactor::new(true).unwrap_or_else(|e| panic!("eddy-io: cannot create the I/O poller: {e}"))
         })
+    }
+
+    /// Runs `f` with the reactor current on this thread: the one entered, unless it has shut
+    /// down, else the global one (also while the thread's locals are being destroyed).
+    pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<Reactor>) -> R) -> R {
+        let mut f = Some(f);
+        let entered = CURRENT.try_with(|current| match current.borrow().as_ref() {
+            Some(reactor) if !reactor.is_closed() => f.take().map(|f| f(reactor)),
+            _ => None,
+        });
+        match (entered, f) {
+            (Ok(Some(output)), _) => output,
+            (_, Some(f)) => f(Reactor::global()),
+            (_, None) => unreachable!("`f` ran, and its output was returned"),
+        }
+    }
+
+    /// The reactor current on this thread; see [`with_current`](Self::with_current).
+    pub(crate) fn current() -> Arc<Reactor> {
+        Reactor::with_current(Arc::clone)
+    }
+
+    /// Makes `reactor` current on this thread; returns the one it replaces.
+    pub(crate) fn set_current(reactor: Option<Arc<Reactor>>) -> Option<Arc<Reactor>> {
+        CURRENT.try_with(|current| current.replace(reactor)).ok().flatten()
+    }
+
+    /// The live reactor with this id, if any.
+    pub(crate) fn by_id(id: u64) -> Option<Arc<Reactor>> {
+        lock(&REACTORS).iter().find(|(i, _)| *i == id).and_then(|(_, weak)| weak.upgrade())
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Registers a timer firing at `when` that wakes `waker`; returns its id. Wakes the driver
+    /// if it sleeps past `when`.
+    pub(crate) fn insert_timer(&self, when: Instant, waker: &Waker) -> u64 {
+        let (id, notify) = self.timers.insert(when, waker);
+        if notify {
+            self.selector.notify();
+        }
+        id
+    }
+
+    /// Marks the reactor as no longer driven, and wakes every future waiting on it: waiting
+    /// sources then fail with [`closed_error`], and timers move to the reactor current where they
+    /// are polled next.
+    pub(crate) fn shutdown(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let sources: Vec<Arc<Source>> = lock(&self.sources).iter().map(|(_, s)| s.clone()).collect();
+        let mut wakers = Vec::new();
+        for source in sources {
+            wakers.append(&mut source.wake_all());
+        }
+        self.timers.take_all(&mut wakers);
+        for waker in wakers {
+            waker.wake();
+        }
     }
 
     /// Registers a file descriptor, which must stay open until [`deregister`](Self::deregister).
     pub(crate) fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<Source>> {
+        if self.is_closed() {
+            return Err(closed_error());
+        }
         let mut sources = lock(&self.sources);
         let entry = sources.vacant_entry();
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) & 0x7FFF_FFFF;
@@ -285,12 +391,27 @@ impl Source {
     }
 
     /// Resolves to the direction's tick once it is ready, registering `cx`'s waker otherwise.
-    pub(crate) fn poll_ready(&self, dir: Dir, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
-        let reactor = Reactor::get();
+    /// `reactor` is the one the source is registered with.
+    pub(crate) fn poll_ready(
+        &self,
+        reactor: &Reactor,
+        dir: Dir,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<u64>> {
         let mut state = lock(&self.state);
         let d = &mut state[dir as usize];
         if d.ready {
             return Poll::Ready(Ok(d.tick));
+        }
+        // Checked after `ready`: an object whose runtime is gone still completes what needs no
+        // wait. `shutdown` sets the flag before it takes the wakers, under this lock.
+        if reactor.is_closed() {
+            return Poll::Ready(Err(closed_error()));
+        }
+        if reactor.global {
+            if let Err(e) = drive_global_if_needed() {
+                return Poll::Ready(Err(e));
+            }
         }
         if !d.wakers.iter().any(|w| w.will_wake(cx.waker())) {
             d.wakers.push(cx.waker().clone());
@@ -317,12 +438,13 @@ impl Source {
     /// Runs `op` until it does not return `WouldBlock`, waiting for readiness in between.
     pub(crate) fn poll_io<R>(
         &self,
+        reactor: &Reactor,
         dir: Dir,
         cx: &mut Context<'_>,
         mut op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         loop {
-            let tick = match self.poll_ready(dir, cx) {
+            let tick = match self.poll_ready(reactor, dir, cx) {
                 Poll::Ready(Ok(tick)) => tick,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
@@ -336,5 +458,51 @@ impl Source {
 
     fn new_state() -> Mutex<[Direction; 2]> {
         Mutex::new([Direction::fresh(), Direction::fresh()])
+    }
+}
+
+impl Drop for Reactor {
+    fn drop(&mut self) {
+        lock(&REACTORS).retain(|(id, _)| *id != self.id);
+    }
+}
+
+/// The error of an I/O object waiting on a reactor that shut down.
+pub(crate) fn closed_error() -> io::Error {
+    io::Error::other(
+        "the eddy runtime this I/O object was created in has shut down, and nothing drives its I/O \
+         any more; create the object in the runtime that uses it",
+    )
+}
+
+/// Starts the `eddy-io` thread if a source of the global reactor is about to wait on a thread
+/// where another reactor is current (a runtime's): that runtime's threads drive only their own
+/// reactor, so without it the global one might have no driver. The thread parks in the global
+/// reactor for the rest of the process.
+fn drive_global_if_needed() -> io::Result<()> {
+    static STARTED: AtomicBool = AtomicBool::new(false);
+    static STARTING: Mutex<()> = Mutex::new(());
+    if STARTED.load(Ordering::Acquire) || CURRENT.try_with(|c| c.borrow().is_none()).unwrap_or(true) {
+        return Ok(());
+    }
+    let _starting = lock(&STARTING);
+    if STARTED.load(Ordering::Acquire) {
+        return Ok(());
+    }
+    let mut parker = crate::Parker::on(Reactor::global().clone());
+    let spawned = std::thread::Builder::new().name("eddy-io".into()).spawn(move || loop {
+        if let Err(e) = parker.park() {
+            panic!("eddy-io: waiting for I/O failed: {e}");
+        }
+    });
+    match spawned {
+        Ok(_) => {
+            STARTED.store(true, Ordering::Release);
+            Ok(())
+        }
+        Err(e) => Err(io::Error::new(
+            e.kind(),
+            format!("eddy-io: cannot start the thread that drives I/O objects made outside any runtime: {e}"),
+        )),
     }
 }

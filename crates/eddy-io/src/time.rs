@@ -3,8 +3,9 @@
 //!
 //! Timers are served by the reactor (see the `timers` module for the queue design). A timer
 //! never fires early: a `Timer` completes only once `Instant::now()` has reached its deadline.
-//! It registers with the reactor on its first poll, and unregisters when it completes or is
-//! dropped, so timers that are created and dropped without firing leave nothing behind.
+//! It registers with the reactor current where it is polled (a runtime's, on its threads) on its
+//! first poll, again if it is polled under another reactor, and unregisters when it completes or
+//! is dropped, so timers that are created and dropped without firing leave nothing behind.
 
 use std::error::Error;
 use std::fmt;
@@ -56,8 +57,15 @@ pub fn sleep_until(deadline: Instant) -> Timer {
 #[derive(Debug)]
 pub struct Timer {
     when: Option<Instant>,
-    /// The registration with the reactor: the id and the waker it wakes.
-    registered: Option<(u64, Waker)>,
+    /// The registration with a reactor: which reactor, the timer's id there, the waker it wakes.
+    registered: Option<Registration>,
+}
+
+#[derive(Debug)]
+struct Registration {
+    reactor: u64,
+    id: u64,
+    waker: Waker,
 }
 
 impl Timer {
@@ -103,8 +111,18 @@ impl Timer {
     }
 
     fn unregister(&mut self) {
-        if let (Some((id, _)), Some(when)) = (self.registered.take(), self.when) {
-            Reactor::get().timers.remove(when, id);
+        if let (Some(registration), Some(when)) = (self.registered.take(), self.when) {
+            Reactor::with_current(|current| {
+                if current.id == registration.reactor {
+                    current.timers.remove(when, registration.id);
+                } else if let Some(reactor) = Reactor::by_id(registration.reactor) {
+                    // Dropped under another reactor than its own (rare): find its own. One that
+                    // shut down holds no timers any more.
+                    if !reactor.is_closed() {
+                        reactor.timers.remove(when, registration.id);
+                    }
+                }
+            });
         }
     }
 
@@ -114,14 +132,14 @@ impl Timer {
             self.unregister();
             return Poll::Ready(when);
         }
-        match &self.registered {
-            Some((_, waker)) if waker.will_wake(cx.waker()) => {}
+        Reactor::with_current(|reactor| match &self.registered {
+            Some(r) if r.reactor == reactor.id && r.waker.will_wake(cx.waker()) => {}
             _ => {
                 self.unregister();
-                let id = Reactor::get().timers.insert(when, cx.waker());
-                self.registered = Some((id, cx.waker().clone()));
+                let id = reactor.insert_timer(when, cx.waker());
+                self.registered = Some(Registration { reactor: reactor.id, id, waker: cx.waker().clone() });
             }
-        }
+        });
         Poll::Pending
     }
 }
@@ -305,8 +323,9 @@ impl From<Elapsed> for io::Error {
     }
 }
 
-/// The number of timers registered with the reactor; for tests and diagnostics.
+/// The number of timers registered with the reactor current on this thread; for tests and
+/// diagnostics.
 #[doc(hidden)]
 pub fn registered_timers() -> usize {
-    Reactor::get().timers.len()
+    Reactor::with_current(|reactor| reactor.timers.len())
 }

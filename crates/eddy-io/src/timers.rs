@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use concurrent_queue::{ConcurrentQueue, PushError};
 
-use crate::reactor::{lock, Reactor};
+use crate::reactor::lock;
 
 /// How many timer operations may wait for the driver before inserters apply them themselves.
 const QUEUE_CAPACITY: usize = 1024;
@@ -65,15 +65,13 @@ impl Timers {
         u64::try_from(nanos).unwrap_or(FOREVER - 1).saturating_add(1).min(FOREVER - 1)
     }
 
-    /// Registers a timer firing at `when` that wakes `waker`; returns its id.
-    pub(crate) fn insert(&self, when: Instant, waker: &Waker) -> u64 {
+    /// Registers a timer firing at `when` that wakes `waker`; returns its id, and whether the
+    /// driver sleeps past `when` and must be notified.
+    pub(crate) fn insert(&self, when: Instant, waker: &Waker) -> (u64, bool) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         self.push(Op::Insert(when, id, waker.clone()));
         let sleeping_until = self.sleeping_until.load(Ordering::SeqCst);
-        if sleeping_until != AWAKE && self.encode(when) < sleeping_until {
-            Reactor::get().selector.notify();
-        }
-        id
+        (id, sleeping_until != AWAKE && self.encode(when) < sleeping_until)
     }
 
     /// Cancels the timer `id` registered for `when`.
@@ -114,6 +112,13 @@ impl Timers {
         let due = std::mem::replace(&mut *map, pending);
         wakers.extend(due.into_values());
         map.keys().next().map(|&(when, _)| when)
+    }
+
+    /// Moves the wakers of every timer, due or not, into `wakers` (the reactor shuts down).
+    pub(crate) fn take_all(&self, wakers: &mut Vec<Waker>) {
+        let mut map = lock(&self.map);
+        self.apply_queued(&mut map);
+        wakers.extend(std::mem::take(&mut *map).into_values());
     }
 
     /// Publishes that the driver is about to block until `until`.

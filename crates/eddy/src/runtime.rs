@@ -98,6 +98,12 @@ where
 /// their handles yields a cancelled [`JoinError`](crate::JoinError)), joins its worker threads,
 /// and stops its blocking pool (closures still running are detached and reported).
 ///
+/// The runtime has an I/O reactor of its own, driven by its workers (on the single-threaded
+/// runtime, by the thread in `block_on`), so runtimes in one process never wait on each other's
+/// events. Sockets made in a runtime can be used elsewhere while it is driven; once it is
+/// dropped, their waits fail with an error that says so. Timers move to wherever they are
+/// polled next.
+///
 /// ```
 /// let rt = eddy::Runtime::builder().work_stealing(2).build()?;
 /// let background = rt.block_on(async { eddy::spawn(async { 1 + 1 }) });
@@ -110,6 +116,9 @@ pub struct Runtime {
     /// `None` only while the runtime is being dropped.
     flavor: Option<Flavor>,
     handle: Handle,
+    /// The runtime's own reactor: entered on its threads and in `block_on`, driven by its
+    /// workers (or by the caller of `block_on`, single-threaded).
+    io: eddy_io::Driver,
     /// The parker of the thread that calls `block_on` on the single-threaded runtime, kept
     /// between calls.
     park: RefCell<Option<IoPark>>,
@@ -141,11 +150,14 @@ impl Runtime {
     /// woken.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _context = HandleGuard::enter(self.handle.clone());
+        let _io = self.io.enter();
         match self.flavor.as_ref().expect("the executor lives until the runtime is dropped") {
             Flavor::Local(executor) => match self.park.try_borrow_mut() {
-                Ok(mut park) => block_on_local(executor, park.get_or_insert_with(IoPark::new), future),
+                Ok(mut park) => {
+                    block_on_local(executor, park.get_or_insert_with(|| IoPark(self.io.parker())), future)
+                }
                 // A `block_on` nested inside a task of this runtime gets its own parker.
-                Err(_) => block_on_local(executor, &mut IoPark::new(), future),
+                Err(_) => block_on_local(executor, &mut IoPark(self.io.parker()), future),
             },
             // Not in the driver: a thread waiting there is woken by every readiness event and
             // hands each woken task to a worker through the injector, where a worker in the
@@ -163,10 +175,17 @@ fn block_on_local<F: Future>(executor: &LocalExecutor, park: &mut IoPark, future
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        // Tasks first (their cleanup may still use `to_thread`), then the blocking pool.
-        let _context = HandleGuard::enter(self.handle.clone());
+        // Tasks first (their cleanup may still use `to_thread`), then the blocking pool, then
+        // the reactor: its I/O objects that outlive the runtime fail their waits from now on,
+        // its timers move to the reactor where they are polled next.
+        let context = HandleGuard::enter(self.handle.clone());
+        let io = self.io.enter();
         drop(self.flavor.take());
         self.handle.inner.blocking.shutdown();
+        drop(io);
+        drop(context);
+        self.park.get_mut().take();
+        self.io.shutdown();
     }
 }
 
@@ -238,10 +257,16 @@ impl RuntimeBuilder {
         }
         let blocking = pool.build();
         let handle = Handle { inner: Arc::new(HandleInner { spawner: OnceLock::new(), blocking }) };
+        let io = eddy_io::Driver::new()?;
         if self.local {
             let executor = LocalExecutor::new();
             let _ = handle.inner.spawner.set(Spawner::Local(executor.handle()));
-            return Ok(Runtime { flavor: Some(Flavor::Local(executor)), handle, park: RefCell::new(None) });
+            return Ok(Runtime {
+                flavor: Some(Flavor::Local(executor)),
+                handle,
+                io,
+                park: RefCell::new(None),
+            });
         }
         let steal = eddy_steal::Executor::builder();
         let steal = match self.workers {
@@ -252,16 +277,24 @@ impl RuntimeBuilder {
             Some(name) => steal.thread_name(name.clone()),
             None => steal,
         };
-        // Workers make the runtime's handle current as they start. Its spawner is filled in
-        // right after `build`, before any task exists that could spawn through it.
+        // Workers make the runtime's handle and reactor current as they start, and park in the
+        // reactor. The handle's spawner is filled in right after `build`, before any task
+        // exists that could spawn through it.
         let worker_handle = handle.clone();
+        let (park_io, worker_io) = (io.clone(), io.clone());
         let executor = steal
-            .park_with(|| Box::new(IoPark::new()))
-            .on_thread_start(move || CURRENT.with(|c| *c.borrow_mut() = Some(worker_handle.clone())))
-            .on_thread_stop(|| drop(CURRENT.with(|c| c.borrow_mut().take())))
+            .park_with(move || Box::new(IoPark(park_io.parker())))
+            .on_thread_start(move || {
+                CURRENT.with(|c| *c.borrow_mut() = Some(worker_handle.clone()));
+                WORKER_IO.with(|c| *c.borrow_mut() = Some(worker_io.enter()));
+            })
+            .on_thread_stop(|| {
+                drop(WORKER_IO.with(|c| c.borrow_mut().take()));
+                drop(CURRENT.with(|c| c.borrow_mut().take()));
+            })
             .build()?;
         let _ = handle.inner.spawner.set(Spawner::Steal(executor.handle()));
-        Ok(Runtime { flavor: Some(Flavor::Steal(executor)), handle, park: RefCell::new(None) })
+        Ok(Runtime { flavor: Some(Flavor::Steal(executor)), handle, io, park: RefCell::new(None) })
     }
 }
 
@@ -313,6 +346,8 @@ enum Spawner {
 
 thread_local! {
     static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+    /// A worker thread's entry into its runtime's reactor, for the thread's life.
+    static WORKER_IO: RefCell<Option<eddy_io::EnterGuard>> = const { RefCell::new(None) };
 }
 
 /// Makes a handle current on this thread for a scope.
@@ -394,14 +429,8 @@ impl fmt::Debug for Handle {
 }
 
 /// The park hook of eddy's executors, implemented with the I/O driver: an idle executor thread
-/// waits for I/O and timers in the reactor.
+/// waits for I/O and timers in its runtime's reactor.
 struct IoPark(eddy_io::Parker);
-
-impl IoPark {
-    fn new() -> IoPark {
-        IoPark(eddy_io::Parker::new())
-    }
-}
 
 impl Park for IoPark {
     fn park(&mut self, timeout: Option<Duration>) {
