@@ -88,7 +88,8 @@ pub(crate) struct Reactor {
     driver: Mutex<Driver>,
     pub(crate) timers: Timers,
     /// Parked threads that are not driving, to hand the driver role to when it is released.
-    sleepers: ConcurrentQueue<Arc<ParkState>>,
+    /// Weak, as each parker holds its reactor: a queued parker must not keep its reactor alive.
+    sleepers: ConcurrentQueue<Weak<ParkState>>,
 }
 
 /// What only the driving thread touches.
@@ -254,7 +255,7 @@ impl Reactor {
     pub(crate) fn add_sleeper(&self, state: &Arc<ParkState>) {
         if state.mark_queued() {
             // Unbounded and never closed: always accepts.
-            let _ = self.sleepers.push(state.clone());
+            let _ = self.sleepers.push(Arc::downgrade(state));
         }
     }
 
@@ -263,6 +264,8 @@ impl Reactor {
         // Pairs with the fence in `Parker::park_timeout` between enqueueing and retrying.
         std::sync::atomic::fence(Ordering::SeqCst);
         while let Ok(sleeper) = self.sleepers.pop() {
+            // A parker dropped while queued has no thread to hand the role to.
+            let Some(sleeper) = sleeper.upgrade() else { continue };
             sleeper.clear_queued();
             if sleeper.claim() {
                 sleeper.unpark();
