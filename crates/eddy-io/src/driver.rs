@@ -22,6 +22,10 @@ use crate::Parker;
 ///   shut down, waiting on it fails with an error that says so.
 /// - A timer registers with the reactor current where it is polled, and moves if polled under
 ///   another one.
+/// - An I/O object of the global reactor (made where no driver was entered, from a `std` socket
+///   before the runtime started, say) also works inside a runtime: the first time one waits
+///   where a driver is entered, a thread named `eddy-io` starts and drives the global reactor
+///   for the rest of the process.
 ///
 /// ```
 /// use std::future::Future;
