@@ -10,7 +10,9 @@
 //! - [`Driver`] gives a runtime a reactor of its own; everything else shares the process-wide
 //!   one.
 //!
-//! The crate works with any executor, or none.
+//! The crate works with any executor, or none, as long as some thread drives the reactor its
+//! objects use: a thread in [`block_on`], an executor parked in a [`Parker`], or (for the global
+//! reactor, once an object of it has waited inside a runtime) the `eddy-io` thread.
 //!
 //! # Examples
 //!
