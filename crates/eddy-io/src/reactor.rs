@@ -145,15 +145,16 @@ impl Reactor {
     /// down, else the global one (also while the thread's locals are being destroyed).
     pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<Reactor>) -> R) -> R {
         let mut f = Some(f);
-        let entered = CURRENT.try_with(|current| match current.borrow().as_ref() {
-            Some(reactor) if !reactor.is_closed() => f.take().map(|f| f(reactor)),
-            _ => None,
+        let entered = CURRENT.try_with(|current| {
+            let current = current.borrow();
+            let reactor = current.as_ref().filter(|reactor| !reactor.is_closed())?;
+            f.take().map(|f| f(reactor))
         });
-        match (entered, f) {
-            (Ok(Some(output)), _) => output,
-            (_, Some(f)) => f(Reactor::global()),
-            (_, None) => unreachable!("`f` ran, and its output was returned"),
+        if let Ok(Some(output)) = entered {
+            return output;
         }
+        let f = f.expect("`f` is taken only to run on the entered reactor, whose output returned");
+        f(Reactor::global())
     }
 
     /// The reactor current on this thread; see [`with_current`](Self::with_current).
@@ -485,7 +486,7 @@ pub(crate) fn closed_error() -> io::Error {
 fn drive_global_if_needed() -> io::Result<()> {
     static STARTED: AtomicBool = AtomicBool::new(false);
     static STARTING: Mutex<()> = Mutex::new(());
-    if STARTED.load(Ordering::Acquire) || CURRENT.try_with(|c| c.borrow().is_none()).unwrap_or(true) {
+    if STARTED.load(Ordering::Acquire) || Reactor::with_current(|current| current.global) {
         return Ok(());
     }
     let _starting = lock(&STARTING);

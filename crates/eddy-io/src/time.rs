@@ -111,18 +111,23 @@ impl Timer {
     }
 
     fn unregister(&mut self) {
+        if self.registered.is_some() {
+            Reactor::with_current(|current| self.unregister_under(current));
+        }
+    }
+
+    /// Unregisters the timer, `current` being the reactor current on this thread.
+    fn unregister_under(&mut self, current: &Reactor) {
         if let (Some(registration), Some(when)) = (self.registered.take(), self.when) {
-            Reactor::with_current(|current| {
-                if current.id == registration.reactor {
-                    current.timers.remove(when, registration.id);
-                } else if let Some(reactor) = Reactor::by_id(registration.reactor) {
-                    // Dropped under another reactor than its own (rare): find its own. One that
-                    // shut down holds no timers any more.
-                    if !reactor.is_closed() {
-                        reactor.timers.remove(when, registration.id);
-                    }
+            if current.id == registration.reactor {
+                current.timers.remove(when, registration.id);
+            } else if let Some(reactor) = Reactor::by_id(registration.reactor) {
+                // Dropped or polled under another reactor than its own (rare): find its own. One
+                // that shut down holds no timers any more.
+                if !reactor.is_closed() {
+                    reactor.timers.remove(when, registration.id);
                 }
-            });
+            }
         }
     }
 
@@ -135,7 +140,7 @@ impl Timer {
         Reactor::with_current(|reactor| match &self.registered {
             Some(r) if r.reactor == reactor.id && r.waker.will_wake(cx.waker()) => {}
             _ => {
-                self.unregister();
+                self.unregister_under(reactor);
                 let id = reactor.insert_timer(when, cx.waker());
                 self.registered = Some(Registration { reactor: reactor.id, id, waker: cx.waker().clone() });
             }
