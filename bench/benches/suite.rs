@@ -731,11 +731,14 @@ struct Figure {
     min: Duration,
     max: Duration,
     runs: usize,
+    /// Every run, in seconds, for the ratio's interval.
+    times: Vec<f64>,
 }
 
-/// Measures several cells of one row. Runs are interleaved (one run of each cell in turn), so a
-/// machine that drifts — a runtime's threads still spinning down, the CPU clocking up — affects
-/// every cell alike instead of whichever is measured first.
+/// Measures several cells of one row. Runs are interleaved (one run of each cell in turn, each
+/// round starting one cell further on), so a machine that drifts — a runtime's threads still
+/// spinning down, the CPU clocking up — affects every cell alike instead of whichever is
+/// measured first, and no cell always runs right after the same other one.
 fn measure(cells: &mut [&mut dyn FnMut() -> Duration]) -> Vec<Figure> {
     run_cells(cells, runs()).into_iter().map(Figure::of).collect()
 }
@@ -768,9 +771,10 @@ fn run_cells(cells: &mut [&mut dyn FnMut() -> Duration], runs: usize) -> Vec<Vec
     let per_run = warmups.into_iter().map(|times| Figure::of(times).median).max().unwrap_or_default();
     let runs = runs_for(runs, per_run);
     let mut times = vec![Vec::with_capacity(runs); cells.len()];
-    for _ in 0..runs {
-        for (run, times) in cells.iter_mut().zip(&mut times) {
-            times.push(run());
+    let n = cells.len();
+    for round in 0..runs {
+        for cell in (0..n).map(|k| (round + k) % n) {
+            times[cell].push(cells[cell]());
         }
     }
     times
@@ -784,8 +788,21 @@ impl Figure {
             min: times[0],
             max: times[times.len() - 1],
             runs: times.len(),
+            times: times.iter().map(Duration::as_secs_f64).collect(),
         }
     }
+}
+
+/// `figure`'s median against the best median of `others`, with its 95% interval (see
+/// `eddy_bench::ratio_interval`).
+fn ratio_of(figure: &Figure, others: &[&Figure]) -> (f64, (f64, f64)) {
+    let others: Vec<&[f64]> = others.iter().map(|f| f.times.as_slice()).collect();
+    (eddy_bench::ratio(&figure.times, &others), eddy_bench::ratio_interval(&figure.times, &others))
+}
+
+/// A ratio with its interval: `1.03× [0.97–1.10]`.
+fn shown((ratio, (low, high)): (f64, (f64, f64))) -> String {
+    format!("{ratio:.2}× [{low:.2}–{high:.2}]")
 }
 
 struct Row {
@@ -863,9 +880,9 @@ fn scaling_table(workers: usize, filter: &Option<String>) {
             "measured {workload} (multi-threaded, W = 1 and W = {workers}, {} and {} runs)",
             one[0].runs, many[0].runs
         );
-        let ratio = |i: usize| many[i].median.as_secs_f64() / one[i].median.as_secs_f64();
+        let ratio = |i: usize| shown(ratio_of(&many[i], &[&one[i]]));
         lines.push(format!(
-            "| {workload} | {} | {} | {:.2}× | {:.2}× | {:.2}× |",
+            "| {workload} | {} | {} | {} | {} | {} |",
             micros(one[0].median),
             micros(many[0].median),
             ratio(0),
@@ -874,7 +891,7 @@ fn scaling_table(workers: usize, filter: &Option<String>) {
         ));
     }
     println!(
-        "\nScaling: the multi-threaded rows at W = 1 and W = {workers}, in {SCALING_BLOCKS} alternated blocks; at least {} runs each (a fast row more, as many as fit in {} ms per cell and block, up to {}×); median µs\n",
+        "\nScaling: the multi-threaded rows at W = 1 and W = {workers}, in {SCALING_BLOCKS} alternated blocks; at least {} runs each (a fast row more, as many as fit in {} ms per cell and block, up to {}×); median µs; ratios with their 95% interval\n",
         per_block * SCALING_BLOCKS,
         CELL_BUDGET.as_millis(),
         MAX_RUNS_FACTOR
@@ -887,10 +904,9 @@ fn scaling_table(workers: usize, filter: &Option<String>) {
 }
 
 impl Row {
-    /// The first cell (eddy) against the better of the other two.
-    fn ratio(&self) -> f64 {
-        self.cells[0].1.median.as_secs_f64()
-            / self.cells[1].1.median.min(self.cells[2].1.median).as_secs_f64()
+    /// The first cell (eddy) against the better of the other two, with its 95% interval.
+    fn ratio(&self) -> (f64, (f64, f64)) {
+        ratio_of(&self.cells[0].1, &[&self.cells[1].1, &self.cells[2].1])
     }
 }
 
@@ -900,17 +916,18 @@ fn print_rows(rows: &[Row], (group, keys): (&str, [&str; 3]), json: &mut Vec<Str
     for row in rows {
         let cell = |f: &Figure| format!("{} [{}–{}]", micros(f.median), micros(f.min), micros(f.max));
         let [a, b, c] = [0, 1, 2].map(|i| &row.cells[i].1);
-        let ratio = row.ratio();
+        let (ratio, (low, high)) = row.ratio();
         println!(
-            "| {} | {} | {} | {} | {} | {ratio:.2}× |",
+            "| {} | {} | {} | {} | {} | {} |",
             row.workload,
             row.family,
             cell(a),
             cell(b),
-            cell(c)
+            cell(c),
+            shown(row.ratio())
         );
         json.push(format!(
-            "{{\"workload\":\"{}\",\"{group}\":\"{}\",\"{}\":{},\"{}\":{},\"{}\":{},\"ratio\":{ratio:.4},\"runs\":{}}}",
+            "{{\"workload\":\"{}\",\"{group}\":\"{}\",\"{}\":{},\"{}\":{},\"{}\":{},\"ratio\":{ratio:.4},\"ratio_low\":{low:.4},\"ratio_high\":{high:.4},\"runs\":{}}}",
             row.workload,
             row.family,
             keys[0],
@@ -992,7 +1009,7 @@ fn main() {
     }
 
     println!(
-        "\nW = {workers} workers for the multi-threaded rows; {} runs after {WARMUP} warm-ups (a row under {} ms per run: as many as fit in {} ms per cell, up to {}×); median µs [min–max]\n",
+        "\nW = {workers} workers for the multi-threaded rows; {} runs after {WARMUP} warm-ups (a row under {} ms per run: as many as fit in {} ms per cell, up to {}×); median µs [min–max]; eddy / best peer with its 95% interval\n",
         runs(),
         CELL_BUDGET.as_millis() / runs() as u128,
         CELL_BUDGET.as_millis(),
