@@ -924,7 +924,7 @@ fn print_rows(rows: &[Row], (group, keys): (&str, [&str; 3]), json: &mut Vec<Str
             cell(a),
             cell(b),
             cell(c),
-            shown(row.ratio())
+            shown((ratio, (low, high)))
         );
         json.push(format!(
             "{{\"workload\":\"{}\",\"{group}\":\"{}\",\"{}\":{},\"{}\":{},\"{}\":{},\"ratio\":{ratio:.4},\"ratio_low\":{low:.4},\"ratio_high\":{high:.4},\"runs\":{}}}",
