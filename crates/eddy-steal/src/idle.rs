@@ -403,6 +403,77 @@ mod tests {
         });
     }
 
+    /// The local queue's head and tail. concurrent-queue reads and changes both with `SeqCst`,
+    /// and the argument rests on `SeqCst`'s single total order over those loads too, which loom
+    /// (0.7) does not model (it treats a `SeqCst` load as `Acquire`): the loads here are
+    /// read-modify-writes, which read the latest value as a load in that order does.
+    struct Queue {
+        head: AtomicUsize,
+        tail: AtomicUsize,
+    }
+
+    impl Queue {
+        fn is_empty(&self) -> bool {
+            let head = self.head.fetch_add(0, Ordering::SeqCst);
+            head == self.tail.fetch_add(0, Ordering::SeqCst)
+        }
+
+        fn len(&self) -> usize {
+            let tail = self.tail.fetch_add(0, Ordering::SeqCst);
+            tail - self.head.fetch_add(0, Ordering::SeqCst)
+        }
+    }
+
+    /// A task that yields is pushed into its worker's local queue, which holds one task that a
+    /// thief takes meanwhile, while another worker goes to sleep with no time limit; the owner
+    /// then blocks. The owner tells deep sleepers only if its queue holds one task after the push
+    /// (`Shared::schedule_local`): the sleeper sees the task or is woken for it. With the length
+    /// read before the push (`CHECK_BEFORE`) the model deadlocks: the thief empties the queue
+    /// between the read and the push, and the sleeper looks in between.
+    #[test]
+    fn a_task_that_yielded_behind_a_task_a_thief_takes_reaches_a_deep_sleeper() {
+        const CHECK_BEFORE: bool = false;
+        loom::model(|| {
+            let idle = Arc::new(Idle::new(1));
+            let queue = Arc::new(Queue { head: AtomicUsize::new(0), tail: AtomicUsize::new(1) });
+
+            let thief = {
+                let queue = queue.clone();
+                thread::spawn(move || {
+                    let _ = queue.head.compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst);
+                })
+            };
+            // The sleeper stops at the first task it sees queued: awake, it would steal it.
+            let sleeper = {
+                let (idle, queue) = (idle.clone(), queue.clone());
+                thread::spawn(move || loop {
+                    if !queue.is_empty() {
+                        return;
+                    }
+                    idle.announce(0);
+                    idle.enter_deep();
+                    if !queue.is_empty() {
+                        idle.leave_deep();
+                        let _ = idle.cancel(0);
+                        return;
+                    }
+                    thread::park();
+                    idle.leave_deep();
+                    let _ = idle.cancel(0);
+                })
+            };
+
+            let before = queue.len();
+            queue.tail.fetch_add(1, Ordering::SeqCst);
+            let one = if CHECK_BEFORE { before == 0 } else { queue.len() <= 1 };
+            if one && idle.notify_deep(|| false) == Some(0) {
+                sleeper.thread().unpark();
+            }
+            thief.join().unwrap();
+            sleeper.join().unwrap();
+        });
+    }
+
     /// Worker `index` sleeping with no time limit, as `Worker::sleep` does when no LIFO slot is
     /// occupied, until it sees the task in `lifo` (true) or `stop` is set (false).
     fn sleep_deep_until_seen(idle: &Idle, index: usize, lifo: &AtomicUsize, stop: &AtomicUsize) -> bool {

@@ -80,6 +80,17 @@
 //! pairing against step 5; a lookout seen counted looks after it counts itself out, behind a
 //! `SeqCst` fence that the pusher's read orders after the push.
 //!
+//! A task that yielded does even that only if, after its push, its worker's local queue holds
+//! one task. A worker goes to sleep with no time limit only after seeing every local queue empty
+//! (step 5), and only the owner pushes into its queue; the queue's head and tail are read and
+//! changed with `SeqCst`. So the first push after that look is ordered after it, and the owner's
+//! read of the length after its push sees every pop the sleeper saw: it reads one task (or none)
+//! and notifies. Later pushes, while that task is still queued, find the sleeper told already. A
+//! check before the push would not do: a thief can empty the queue between the check and the
+//! push, while the sleeper looks (a loom model, `idle`'s tests, finds that lost wakeup). Skipping
+//! the fence and the two loads on the other yields makes a yield about 4% cheaper at W = 1 and
+//! W = 2 (`docs/BENCHMARKS.md`).
+//!
 //! A task **spawned from outside** the workers is left, in addition, to a worker that an
 //! earlier notification claimed and that is not back at work yet: it counts itself out of the
 //! claimed count with a read-modify-write when it wakes, and looks at every queue after that,
@@ -210,9 +221,13 @@ impl Shared {
             // reschedules a task that woke itself after its poll returned, so this worker is
             // back in its loop). Only a worker parked with no time limit is told, in case the
             // next task blocks this thread; searching and briefly parked workers look by
-            // themselves. (A notification per yield costs a contended read-modify-write.)
+            // themselves. (A notification per yield costs a contended read-modify-write.) And
+            // only the push that leaves one task in the queue tells it: see "Sleeping and
+            // waking" for why the others need not.
             self.push_local(index, runnable, false);
-            self.unpark_claimed(self.idle.notify_deep(|| false));
+            if self.workers[index].queue.len() <= 1 {
+                self.unpark_claimed(self.idle.notify_deep(|| false));
+            }
             return;
         }
         // Woken by this worker's own park: it runs its queues as soon as the park returns.
