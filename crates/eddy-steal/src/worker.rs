@@ -85,8 +85,8 @@
 //! (step 5), and only the owner pushes into its queue; the queue's head and tail are read and
 //! changed with `SeqCst`. So the first push after that look is ordered after it, and the owner's
 //! read of the length after its push sees every pop the sleeper saw: it reads one task (or none)
-//! and notifies. Later pushes, while that task is still queued, find the sleeper told already. A
-//! check before the push would not do: a thief can empty the queue between the check and the
+//! and notifies. A worker that looks while the queue holds a task does not go to sleep, so the
+//! pushes that find other tasks queued need tell nobody. A check before the push would not do: a thief can empty the queue between the check and the
 //! push, while the sleeper looks (a loom model, `idle`'s tests, finds that lost wakeup). Skipping
 //! the fence and the two loads on the other yields makes a yield about 4% cheaper at W = 1 and
 //! W = 2 (`docs/BENCHMARKS.md`).
