@@ -109,7 +109,11 @@
 //! task waits: in its LIFO slot and local queue or in the injector, and, for a claimed worker,
 //! in other workers' local queues (where a worker that took spawns left to it from the injector
 //! holds them, maybe blocked in a long poll). Each claimed worker thus passes the spawns left to
-//! it on to the next sleeper until one task or none is left.
+//! it on to the next sleeper until one task or none is left. That count can miss a task on its
+//! way from the injector into another worker's local queue, so a worker that moves a share of
+//! the injector into its queue notifies once as well: without it, four tasks that each block
+//! their worker until all four run, spawned from outside onto four workers, left one task
+//! without a worker in about one run of a hundred (`tests/outside_wakes.rs`).
 //!
 //! Every `IO_INTERVAL` ticks a busy worker takes a non-blocking turn of its park hook, so I/O and
 //! timers are served even when every worker is busy.
@@ -554,20 +558,27 @@ impl Worker {
         let injector = &self.shared.injector;
         let first = injector.pop()?;
         let share = injector.len() / self.shared.workers.len() + 1;
-        self.move_to_local(|| injector.pop(), share.min(LOCAL_CAPACITY / 2));
+        if self.move_to_local(|| injector.pop(), share.min(LOCAL_CAPACITY / 2)) > 0 {
+            // Tasks now wait behind the one this worker is about to run, which may block it.
+            // A claimed worker counting the queues to decide whether to wake the next one can
+            // miss a task between the injector and this queue; this notification cannot.
+            self.shared.notify();
+        }
         Some(first)
     }
 
     /// Moves up to `n` tasks taken with `pop` to this worker's local queue; if the local queue
     /// fills up, the task in hand goes to the injector and the move stops.
-    fn move_to_local(&self, mut pop: impl FnMut() -> Option<Runnable>, n: usize) {
-        for _ in 0..n {
-            let Some(runnable) = pop() else { break };
+    /// Returns how many it moved.
+    fn move_to_local(&self, mut pop: impl FnMut() -> Option<Runnable>, n: usize) -> usize {
+        for moved in 0..n {
+            let Some(runnable) = pop() else { return moved };
             if let Err(PushError::Full(runnable)) = self.me().queue.push(runnable) {
                 self.shared.injector.push(runnable);
-                break;
+                return moved;
             }
         }
+        n
     }
 
     /// Steals half of `victim`'s queue, or else its LIFO slot if the victim is stuck.

@@ -44,6 +44,15 @@ impl Gate {
         }
     }
 
+    /// Waits until every worker is parked with no time limit and none has a wake on its way:
+    /// a worker that a notification claimed is still inside its park (and counted asleep) until
+    /// it sees its wake, and a notification sent by a worker reaches the park before that
+    /// worker parks itself. Counting `asleep` alone, a test could close the gate on a worker
+    /// claimed during setup, which then took the first wake it meant to count.
+    fn wait_until_settled(&self) {
+        self.wait_until(|s| s.asleep == WORKERS && !s.woken.contains(&true));
+    }
+
     fn set_open(&self, open: bool) {
         self.state.lock().unwrap().open = open;
         self.changed.notify_all();
@@ -118,7 +127,7 @@ fn gated_executor() -> (Executor, Arc<Gate>) {
         })
         .build()
         .unwrap();
-    gate.wait_until(|s| s.asleep == WORKERS);
+    gate.wait_until_settled();
     (ex, gate)
 }
 
@@ -165,7 +174,7 @@ fn each_wake_from_outside_of_a_task_that_waited_wakes_a_worker() {
         while !doors.iter().all(Door::is_waited_at) {
             std::thread::sleep(Duration::from_millis(1));
         }
-        gate.wait_until(|s| s.asleep == WORKERS);
+        gate.wait_until_settled();
         gate.set_open(false);
         let before = gate.wakes();
         for door in &doors {
