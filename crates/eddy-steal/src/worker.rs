@@ -86,8 +86,9 @@
 //! changed with `SeqCst`. So the first push after that look is ordered after it, and the owner's
 //! read of the length after its push sees every pop the sleeper saw: it reads one task (or none)
 //! and notifies. A worker that looks while the queue holds a task does not go to sleep, so the
-//! pushes that find other tasks queued need tell nobody. A check before the push would not do: a thief can empty the queue between the check and the
-//! push, while the sleeper looks (a loom model, `idle`'s tests, finds that lost wakeup). Skipping
+//! pushes that find other tasks queued need tell nobody. A check before the push would not do:
+//! a thief can empty the queue between the check and the push, while the sleeper looks (a loom
+//! model, `idle`'s tests, finds that lost wakeup). Skipping
 //! the fence and the two loads on the other yields makes a yield about 4% cheaper at W = 1 and
 //! W = 2 (`docs/BENCHMARKS.md`).
 //!
@@ -106,14 +107,14 @@
 //! queued with no notification: the worker runs them as soon as the park returns, and, still
 //! marked asleep, it would be the first worker a notification claims (an interrupted poller wait
 //! per wake, for nothing). Back from a park, or claimed, a worker notifies once if more than one
-//! task waits: in its LIFO slot and local queue or in the injector, and, for a claimed worker,
-//! in other workers' local queues (where a worker that took spawns left to it from the injector
-//! holds them, maybe blocked in a long poll). Each claimed worker thus passes the spawns left to
-//! it on to the next sleeper until one task or none is left. That count can miss a task on its
-//! way from the injector into another worker's local queue, so a worker that moves a share of
-//! the injector into its queue notifies once as well: without it, four tasks that each block
-//! their worker until all four run, spawned from outside onto four workers, left one task
-//! without a worker in about one run of a hundred (`tests/outside_wakes.rs`).
+//! task waits in its LIFO slot and local queue or in the injector. Each claimed worker thus
+//! passes the spawns left to it on to the next sleeper until one task or none is left. A worker
+//! that moves a share of the injector into its local queue, where they wait behind the task it
+//! is about to run (maybe a long poll), notifies once as well. (A claimed worker used to count
+//! the other workers' local queues instead, which missed a task on its way from the injector
+//! into one: four tasks that each block their worker until all four run, spawned from outside
+//! onto four workers, left one task without a worker in about one run of a hundred,
+//! `tests/outside_wakes.rs`.)
 //!
 //! Every `IO_INTERVAL` ticks a busy worker takes a non-blocking turn of its park hook, so I/O and
 //! timers are served even when every worker is busy.
@@ -559,9 +560,8 @@ impl Worker {
         let first = injector.pop()?;
         let share = injector.len() / self.shared.workers.len() + 1;
         if self.move_to_local(|| injector.pop(), share.min(LOCAL_CAPACITY / 2)) > 0 {
-            // Tasks now wait behind the one this worker is about to run, which may block it.
-            // A claimed worker counting the queues to decide whether to wake the next one can
-            // miss a task between the injector and this queue; this notification cannot.
+            // Tasks now wait behind the one this worker is about to run, which may block it
+            // (see "Sleeping and waking").
             self.shared.notify();
         }
         Some(first)
@@ -697,21 +697,15 @@ impl Worker {
     /// I/O and timers) were queued without a notification, since one per wake would mostly land
     /// on this very worker, still marked asleep, and interrupt its next wait for nothing; and
     /// spawns from outside may have been left to it while it was getting up
-    /// (`Idle::notify_spawn`). A claimed worker counts the other workers' local queues too: a
-    /// worker that took a batch of those spawns from the injector holds them there, and may be
-    /// blocked in a long poll.
+    /// (`Idle::notify_spawn`). Spawns another worker took from the injector into its local queue
+    /// were notified for when it took them (`take_from_injector`).
     fn wake_up(&self, parked: bool) {
         self.me().seat.back();
         let claimed = self.shared.idle.cancel(self.index);
         if !(parked || claimed) {
             return;
         }
-        let queued = if claimed {
-            self.shared.workers.iter().map(|w| w.queue.len()).sum()
-        } else {
-            self.me().queue.len()
-        };
-        if self.me().lifo.len() + queued + self.shared.injector.len() > 1 {
+        if self.me().lifo.len() + self.me().queue.len() + self.shared.injector.len() > 1 {
             self.shared.notify();
         }
     }
