@@ -33,7 +33,7 @@ use std::time::Duration;
 use atomic_waker::AtomicWaker;
 use concurrent_queue::ConcurrentQueue;
 use eddy_task::executor::with_current_executor;
-use eddy_task::{enter, Builder, Park, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn, Task};
+use eddy_task::{enter, Builder, EnterGuard, Park, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn, Task};
 use slab::Slab;
 
 /// How many tasks `run` polls before giving its `block_on` a turn.
@@ -55,6 +55,10 @@ struct Local {
     /// A waker for every live task, so that shutdown can reach tasks parked on a waker.
     tasks: RefCell<Slab<Waker>>,
     closed: Cell<bool>,
+    /// How many drives of the executor (`run` polls, `block_on`, `try_tick`, nested ones
+    /// included) are under way on its thread. While one is, the local queue is popped before
+    /// the thread next waits, so a spawn needs no wake.
+    driving: Cell<u32>,
     ticks: Cell<u32>,
     shared: Arc<Shared>,
     /// Made once; every handle and task holds a clone.
@@ -85,6 +89,7 @@ impl LocalExecutor {
                 queue: RefCell::new(VecDeque::new()),
                 tasks: RefCell::new(Slab::new()),
                 closed: Cell::new(false),
+                driving: Cell::new(0),
                 ticks: Cell::new(0),
                 scheduler: Scheduler::new(shared.clone()),
                 shared,
@@ -123,7 +128,7 @@ impl LocalExecutor {
 
     /// Runs one ready task, if there is one. Returns whether a task ran.
     pub fn try_tick(&self) -> bool {
-        let _enter = enter(self.local.clone());
+        let _enter = self.local.enter();
         match self.local.pop() {
             Some(runnable) => {
                 runnable.run();
@@ -165,7 +170,7 @@ impl LocalExecutor {
     /// ```
     pub fn block_on<T>(&self, park: &mut impl Park, future: impl Future<Output = T>) -> T {
         let local = &self.local;
-        let _enter = enter(local.clone());
+        let _enter = local.enter();
         let mut future = pin!(future);
         let park_waker = park.waker();
         let main = Arc::new(MainWake { woken: AtomicBool::new(true), shared: local.shared.clone() });
@@ -206,7 +211,7 @@ impl LocalExecutor {
         cx: &mut Context<'_>,
     ) -> Poll<T> {
         let local = &self.local;
-        let _enter = enter(local.clone());
+        let _enter = local.enter();
         // Registered before anything runs, so that a wake arriving while this poll is under way
         // (a task sent to the remote queue, or the main future woken) leads to another poll.
         local.shared.driver.register(cx.waker());
@@ -269,7 +274,26 @@ impl fmt::Debug for LocalExecutor {
     }
 }
 
+/// The executor entered and counted as driven on this thread, until dropped.
+struct Driving<'a> {
+    local: &'a Local,
+    _enter: EnterGuard,
+}
+
+impl Drop for Driving<'_> {
+    fn drop(&mut self) {
+        self.local.driving.set(self.local.driving.get() - 1);
+    }
+}
+
 impl Local {
+    /// Enters the executor on this thread (see [`eddy_task::enter`]) and counts a drive.
+    fn enter(self: &Rc<Local>) -> Driving<'_> {
+        let guard = Driving { local: self, _enter: enter(self.clone()) };
+        self.driving.set(self.driving.get() + 1);
+        guard
+    }
+
     /// The next task to run: local queue first, with the remote queue drained into it when the
     /// local one is empty and every `REMOTE_INTERVAL` pops.
     fn pop(&self) -> Option<Runnable> {
@@ -332,6 +356,16 @@ impl Spawn for Local {
         // The same for the executor, its `Local` and its handles: the shared part's address.
         Arc::as_ptr(&self.shared) as *const ()
     }
+
+    fn schedule_spawned(&self, runnable: Runnable) {
+        // A `Local` never leaves its thread, so the local queue is free to push to, with no
+        // search for the entered executor. Unless a drive is under way (a spawn from a task,
+        // the commonest), whoever drives the executor next is woken, as for a remote wake.
+        self.queue.borrow_mut().push_back(runnable);
+        if self.driving.get() == 0 {
+            self.shared.driver.wake();
+        }
+    }
 }
 
 /// A `LocalExecutor` is a [`Spawn`], so `Builder::spawn_on(&executor, ..)` works on it.
@@ -358,6 +392,10 @@ impl Spawn for LocalExecutor {
 
     fn identity(&self) -> *const () {
         self.local.identity()
+    }
+
+    fn schedule_spawned(&self, runnable: Runnable) {
+        self.local.schedule_spawned(runnable)
     }
 }
 

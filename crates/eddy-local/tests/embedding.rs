@@ -85,3 +85,21 @@ fn the_executor_can_be_driven_after_being_moved_between_block_ons() {
     let ex = std::convert::identity(ex);
     assert_eq!(future::block_on(ex.run(t)).unwrap(), 3);
 }
+
+#[test]
+fn a_spawn_beside_a_waiting_run_wakes_it() {
+    // The executor's `run` is waiting (nothing to do) under a foreign `block_on` when a sibling
+    // future on the same thread spawns onto it: the spawn must wake whoever drives the executor,
+    // or the task would sit in the queue with nobody to run it.
+    let (result_tx, result_rx) = mpsc::channel();
+    thread::spawn(move || {
+        let ex = LocalExecutor::new();
+        let sibling = async {
+            future::yield_now().await; // let `run` see an empty queue and wait first
+            ex.spawn(async { "ran" }).await.unwrap()
+        };
+        let _ = result_tx.send(future::block_on(future::or(ex.run(future::pending()), sibling)));
+    });
+    let result = result_rx.recv_timeout(Duration::from_secs(10));
+    assert_eq!(result, Ok("ran"), "the spawned task never ran");
+}

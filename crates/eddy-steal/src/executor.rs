@@ -99,14 +99,14 @@ impl Builder {
             // Each worker's own `Scheduler` (all wrapping the same `Shared`): a spawn clones it,
             // so workers spawning at once do not contend on one reference count.
             let scheduler = Scheduler::new(shared.clone());
-            let handle = Handle { shared: shared.clone(), scheduler, worker: Some(index) };
+            let handle = Handle { shared: shared.clone(), scheduler };
             let park = self.park.clone();
             let (start, stop) = (self.on_thread_start.clone(), self.on_thread_stop.clone());
             let thread = std::thread::Builder::new().name((self.thread_name)(index)).spawn(move || {
                 if let Some(start) = start {
                     start();
                 }
-                worker::run(handle, park());
+                worker::run(handle, index, park());
                 if let Some(stop) = stop {
                     stop();
                 }
@@ -166,7 +166,7 @@ impl Executor {
 
     /// A handle that spawns onto this executor from any thread.
     pub fn handle(&self) -> Handle {
-        Handle { shared: self.shared.clone(), scheduler: self.scheduler.clone(), worker: None }
+        Handle { shared: self.shared.clone(), scheduler: self.scheduler.clone() }
     }
 
     /// The number of worker threads.

@@ -128,6 +128,7 @@
 //! idles) and how. A thread outside the workers that spawns a burst of tasks the workers keep up
 //! with counts as taking its CPU: workers move off it, even onto another worker's CPU.
 
+use std::marker::PhantomData;
 use std::rc::Rc;
 
 use std::sync::OnceLock;
@@ -273,6 +274,15 @@ impl Shared {
         }
     }
 
+    /// Registers a task that is about to wait (see [`Spawn::register`]), in the registry shard
+    /// `hint` picks; refused once the executor is closing.
+    fn register(&self, hint: usize, waker: &Waker) -> Option<usize> {
+        if self.closed.load(Ordering::Acquire) {
+            return None;
+        }
+        self.registry.register(hint, waker.clone())
+    }
+
     /// Makes sure some worker will look at newly queued work.
     pub(crate) fn notify(&self) {
         self.unpark_claimed(self.idle.notify());
@@ -331,12 +341,8 @@ impl Schedule for Shared {
             return;
         }
         let worker = with_current_executor(|current| {
-            let handle = current.and_then(|c| (c as &dyn std::any::Any).downcast_ref::<Handle>())?;
-            if std::ptr::eq(Arc::as_ptr(&handle.shared), self) {
-                handle.worker
-            } else {
-                None
-            }
+            let entered = current.and_then(|c| (c as &dyn std::any::Any).downcast_ref::<WorkerSpawn>())?;
+            std::ptr::eq(Arc::as_ptr(&entered.handle.shared), self).then_some(entered.index)
         });
         match worker {
             Some(index) => self.schedule_local(index, runnable, info.woken_while_running),
@@ -364,14 +370,24 @@ impl Schedule for Shared {
 ///
 /// A handle does not keep the executor running: once the executor is dropped, spawning through
 /// the handle returns a task that is already cancelled. The executor also enters a handle as
-/// the current executor on each worker (with that worker's index, so that wakes there take the
-/// local path) and on a thread in `block_on`.
+/// the current executor on a thread in `block_on`; a worker enters its own [`WorkerSpawn`].
 #[derive(Clone)]
 pub struct Handle {
     pub(crate) shared: Arc<Shared>,
     pub(crate) scheduler: Scheduler,
-    /// The worker this handle is entered on, if any.
-    pub(crate) worker: Option<usize>,
+}
+
+/// What a worker enters as its current executor: a handle with the worker's index, so that
+/// wakes and spawns on the worker's thread take the local path.
+///
+/// It is the proof that the code calling it runs on worker `index`'s thread: it is made only
+/// by [`run`] on that thread, it is not `Send`, and no code outside this crate can name it
+/// (so none can downcast the current executor to it and keep a clone). Only that worker ever
+/// pushes into its LIFO slot and local queue, which the sleeping protocol relies on.
+struct WorkerSpawn {
+    handle: Handle,
+    index: usize,
+    _not_send: PhantomData<*const ()>,
 }
 
 impl Handle {
@@ -405,11 +421,7 @@ impl Spawn for Handle {
     }
 
     fn register(&self, waker: &Waker) -> Option<usize> {
-        if self.shared.closed.load(Ordering::Acquire) {
-            return None;
-        }
-        let hint = self.worker.unwrap_or_else(thread_hint);
-        self.shared.registry.register(hint, waker.clone())
+        self.shared.register(thread_hint(), waker)
     }
 
     fn unregister(&self, key: usize) {
@@ -423,7 +435,44 @@ impl Spawn for Handle {
 
 impl std::fmt::Debug for Handle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Handle").field("worker", &self.worker).field("closed", &self.is_closed()).finish()
+        f.debug_struct("Handle").field("closed", &self.is_closed()).finish()
+    }
+}
+
+impl Spawn for WorkerSpawn {
+    fn scheduler(&self) -> Scheduler {
+        self.handle.scheduler()
+    }
+
+    fn is_local(&self) -> bool {
+        false
+    }
+
+    fn is_closed(&self) -> bool {
+        self.handle.is_closed()
+    }
+
+    fn register(&self, waker: &Waker) -> Option<usize> {
+        self.handle.shared.register(self.index, waker)
+    }
+
+    fn unregister(&self, key: usize) {
+        self.handle.unregister(key);
+    }
+
+    fn identity(&self) -> *const () {
+        self.handle.identity()
+    }
+
+    fn schedule_spawned(&self, runnable: Runnable) {
+        // Where `Shared::schedule` puts a task spawned on this worker, without its search for
+        // the entered executor.
+        let shared = &self.handle.shared;
+        if shared.dead.load(Ordering::Acquire) {
+            drop(runnable);
+            return;
+        }
+        shared.schedule_local(self.index, runnable, false);
     }
 }
 
@@ -464,9 +513,9 @@ struct Worker {
 }
 
 /// The body of worker thread `index`: runs tasks until the executor closes.
-pub(crate) fn run(handle: Handle, mut park: Box<dyn Park>) {
-    let (shared, index) = (handle.shared.clone(), handle.worker.expect("a worker's handle names it"));
-    let _enter = enter(Rc::new(handle));
+pub(crate) fn run(handle: Handle, index: usize, mut park: Box<dyn Park>) {
+    let shared = handle.shared.clone();
+    let _enter = enter(Rc::new(WorkerSpawn { handle, index, _not_send: PhantomData }));
     let _ = shared.workers[index].unpark.set(park.waker());
     let lifo_seen = vec![None; shared.workers.len()].into_boxed_slice();
     let mut worker = Worker {

@@ -197,6 +197,17 @@ pub trait Spawn: Any {
     fn identity(&self) -> *const () {
         self.scheduler().identity()
     }
+
+    /// Queues a task just spawned through this `Spawn`, for its first run.
+    ///
+    /// The default hands `runnable` to the task's [`Schedule`], as a wake would. An executor
+    /// whose `Spawn` can reach its queue directly may override it and push `runnable` there,
+    /// skipping the wake path's search for the entered executor: a spawn from inside a task is
+    /// the commonest schedule there is. The override must queue `runnable` exactly where
+    /// [`Schedule::schedule`] would, given the thread it is called on, and never run it inline.
+    fn schedule_spawned(&self, runnable: Runnable) {
+        schedule_spawned(runnable)
+    }
 }
 
 thread_local! {

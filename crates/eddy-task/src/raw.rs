@@ -27,9 +27,7 @@ use std::task::{Context, Poll, Waker};
 use async_task::WithInfo;
 
 use crate::error::panic_message;
-use crate::executor::{
-    hand_over, schedule_spawned, with_current_executor, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn,
-};
+use crate::executor::{hand_over, with_current_executor, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn};
 use crate::header::{Describe, Header, TaskInfo, UNREGISTERED};
 use crate::{JoinError, Task, TaskId};
 
@@ -327,7 +325,7 @@ where
         // The executor is shutting down: dropping the runnable cancels the task.
         drop(runnable);
     } else {
-        schedule_spawned(runnable);
+        executor.schedule_spawned(runnable);
     }
     task
 }
