@@ -18,7 +18,6 @@
 //! 3. drops every runnable in both queues, which drops the futures (their `Drop` may spawn,
 //!    which is refused, or wake, which queues) and repeats 2–3 until nothing is left.
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
@@ -32,7 +31,6 @@ use std::time::Duration;
 
 use atomic_waker::AtomicWaker;
 use concurrent_queue::ConcurrentQueue;
-use eddy_task::executor::with_current_executor;
 use eddy_task::{enter, Builder, EnterGuard, Park, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn, Task};
 use slab::Slab;
 
@@ -274,24 +272,35 @@ impl fmt::Debug for LocalExecutor {
     }
 }
 
-/// The executor entered and counted as driven on this thread, until dropped.
+thread_local! {
+    /// The local executor driven innermost on this thread, or null: where a wake on this
+    /// thread looks first. Kept apart from the current executor of `eddy_task`, which a wake
+    /// would have to borrow and downcast.
+    static DRIVEN: Cell<*const Local> = const { Cell::new(std::ptr::null()) };
+}
+
+/// The executor entered, counted as driven and made the innermost driven one on this thread,
+/// until dropped.
 struct Driving<'a> {
     local: &'a Local,
+    previous: *const Local,
     _enter: EnterGuard,
 }
 
 impl Drop for Driving<'_> {
     fn drop(&mut self) {
         self.local.driving.set(self.local.driving.get() - 1);
+        let _ = DRIVEN.try_with(|driven| driven.set(self.previous));
     }
 }
 
 impl Local {
     /// Enters the executor on this thread (see [`eddy_task::enter`]) and counts a drive.
     fn enter(self: &Rc<Local>) -> Driving<'_> {
-        let guard = Driving { local: self, _enter: enter(self.clone()) };
+        let _enter = enter(self.clone());
+        let previous = DRIVEN.with(|driven| driven.replace(Rc::as_ptr(self)));
         self.driving.set(self.driving.get() + 1);
-        guard
+        Driving { local: self, previous, _enter }
     }
 
     /// The next task to run: local queue first, with the remote queue drained into it when the
@@ -401,29 +410,27 @@ impl Spawn for LocalExecutor {
 
 impl Schedule for Shared {
     fn schedule(&self, runnable: Runnable, _info: ScheduleInfo) {
-        // Fast path: woken on the owner thread while the executor is entered there.
-        let runnable = with_current_executor(|current| {
-            let local = current.and_then(|c| (c as &dyn Any).downcast_ref::<Local>());
-            match local {
-                Some(local) if std::ptr::eq(Arc::as_ptr(&local.shared), self) => {
-                    local.queue.borrow_mut().push_back(runnable);
-                    None
-                }
-                _ => Some(runnable),
+        // Fast path: woken on the owner thread while the executor is driven there.
+        let driven = DRIVEN.try_with(Cell::get).unwrap_or(std::ptr::null());
+        // SAFETY: `DRIVEN` is non-null only while a `Driving` guard of that `Local` is alive on
+        // this thread, and the guard borrows it.
+        match unsafe { driven.as_ref() } {
+            Some(local) if std::ptr::eq(Arc::as_ptr(&local.shared), self) => {
+                local.queue.borrow_mut().push_back(runnable);
             }
-        });
-        if let Some(runnable) = runnable {
-            // An unbounded queue that is never closed always accepts.
-            let _ = self.remote.push(runnable);
-            if self.dead.load(Ordering::SeqCst) {
-                // Shutdown is over (or ending while this push happened): nobody will run it.
-                // Only `Send` tasks can be woken from here at this point, so dropping is safe.
-                for runnable in self.remote.try_iter() {
-                    drop(runnable);
+            _ => {
+                // An unbounded queue that is never closed always accepts.
+                let _ = self.remote.push(runnable);
+                if self.dead.load(Ordering::SeqCst) {
+                    // Shutdown is over (or ending while this push happened): nobody will run it.
+                    // Only `Send` tasks can be woken from here at this point, so dropping is safe.
+                    for runnable in self.remote.try_iter() {
+                        drop(runnable);
+                    }
+                    return;
                 }
-                return;
+                self.driver.wake();
             }
-            self.driver.wake();
         }
     }
 }
@@ -433,7 +440,7 @@ impl Drop for LocalExecutor {
         let local = &self.local;
         local.closed.set(true);
         local.shared.closed.store(true, Ordering::SeqCst);
-        let _enter = enter(local.clone());
+        let _enter = local.enter();
         loop {
             let wakers: Vec<Waker> = local.tasks.borrow_mut().drain().collect();
             let mut progressed = !wakers.is_empty();
