@@ -3,7 +3,8 @@
 //! Timers live in a `BTreeMap` keyed by `(deadline, id)`, owned by the reactor's driver. Futures
 //! never lock it to insert or cancel: they push an [`Op`] onto a bounded lock-free queue, and
 //! the driver applies the queued ops at the start of each turn. So an insert or a cancel is one
-//! queue push (O(1), no lock), and applying it is O(log n).
+//! queue push (O(1), no lock), and applying it is O(log n). A timer that fired needs no cancel:
+//! the turn that fired it took it out, and `fired_through` tells so (see [`Timers::remove`]).
 //!
 //! **Syscalls.** An insert wakes the driver (one `eventfd` write) only if its deadline is earlier
 //! than the one the driver is sleeping to, published in `sleeping_until` just before it blocks.
@@ -46,6 +47,9 @@ pub(crate) struct Timers {
     /// The deadline the driver sleeps to, in nanoseconds since `epoch` (plus one, so that 0 can
     /// mean `AWAKE`), or `FOREVER`.
     sleeping_until: AtomicU64,
+    /// The `now` of the last `fire_due`, encoded like `sleeping_until` (0: none yet). Every
+    /// timer with a deadline up to it has left the map, or will fire at the next turn.
+    fired_through: AtomicU64,
     epoch: Instant,
 }
 
@@ -56,6 +60,7 @@ impl Timers {
             map: Mutex::new(BTreeMap::new()),
             next_id: AtomicU64::new(1),
             sleeping_until: AtomicU64::new(AWAKE),
+            fired_through: AtomicU64::new(0),
             epoch: Instant::now(),
         }
     }
@@ -75,7 +80,15 @@ impl Timers {
     }
 
     /// Cancels the timer `id` registered for `when`.
+    ///
+    /// A timer whose deadline a `fire_due` has already passed needs no op: that turn took it out
+    /// of the map, or its insert was still queued then and the next turn fires it (a spurious
+    /// wake, which futures allow). So a timer that completes costs no removal, and one that no
+    /// turn has passed is removed as before, so timers never pile up in a map no turn drains.
     pub(crate) fn remove(&self, when: Instant, id: u64) {
+        if self.encode(when) <= self.fired_through.load(Ordering::Acquire) {
+            return;
+        }
         self.push(Op::Remove(when, id));
     }
 
@@ -110,6 +123,8 @@ impl Timers {
         // Entries strictly before (now, MAX) are due: deadline <= now.
         let pending = map.split_off(&(now, u64::MAX));
         let due = std::mem::replace(&mut *map, pending);
+        // Under the lock, after the split: a remove that reads this finds its timer gone.
+        self.fired_through.fetch_max(self.encode(now), Ordering::Release);
         wakers.extend(due.into_values());
         map.keys().next().map(|&(when, _)| when)
     }
@@ -153,3 +168,27 @@ fn apply(map: &mut BTreeMap<(Instant, u64), Waker>, op: Op) {
 
 /// The longest wait that is not "forever": deadlines further out are treated as none.
 pub(crate) const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timer_a_turn_has_passed_is_removed_without_an_op_and_others_with_one() {
+        let timers = Timers::new();
+        let now = Instant::now();
+        let (past, future) = (now, now + Duration::from_secs(60));
+        let (past_id, _) = timers.insert(past, Waker::noop());
+        let (future_id, _) = timers.insert(future, Waker::noop());
+        let mut wakers = Vec::new();
+        assert_eq!(timers.fire_due(&mut wakers), Some(future));
+        assert_eq!(wakers.len(), 1, "the due timer fired");
+        // The fired one: its turn took it out of the map, so its removal queues nothing.
+        timers.remove(past, past_id);
+        assert!(!timers.has_pending_ops(), "a removal was queued for a timer that already fired");
+        // The pending one is still in the map: its removal must reach it.
+        timers.remove(future, future_id);
+        assert!(timers.has_pending_ops());
+        assert_eq!(timers.len(), 0, "the pending timer stayed registered");
+    }
+}
