@@ -1,6 +1,7 @@
 //! The timer queue behind [`Timer`](crate::Timer).
 //!
-//! Timers live in a `BTreeMap` keyed by `(deadline, id)`, owned by the reactor's driver. Futures
+//! Timers live in a `BTreeMap` keyed by `(deadline, id)` (the deadline in nanoseconds since the
+//! queue's creation), owned by the reactor's driver. Futures
 //! never lock it to insert or cancel: they push an [`Op`] onto a bounded lock-free queue, and
 //! the driver applies the queued ops at the start of each turn. So an insert or a cancel is one
 //! queue push (O(1), no lock), and applying it is O(log n). A timer that fired needs no cancel:
@@ -36,13 +37,16 @@ const AWAKE: u64 = 0;
 const FOREVER: u64 = u64::MAX;
 
 pub(crate) enum Op {
-    Insert(Instant, u64, Waker),
-    Remove(Instant, u64),
+    /// An encoded deadline (see `Timers::encode`), an id and the waker.
+    Insert(u64, u64, Waker),
+    Remove(u64, u64),
 }
 
 pub(crate) struct Timers {
     ops: ConcurrentQueue<Op>,
-    map: Mutex<BTreeMap<(Instant, u64), Waker>>,
+    /// Keyed by encoded deadline and id: two integers compare and move faster than an
+    /// `Instant` and an id.
+    map: Mutex<BTreeMap<(u64, u64), Waker>>,
     next_id: AtomicU64,
     /// The deadline the driver sleeps to, in nanoseconds since `epoch` (plus one, so that 0 can
     /// mean `AWAKE`), or `FOREVER`.
@@ -65,18 +69,27 @@ impl Timers {
         }
     }
 
+    /// `when` in nanoseconds since `epoch`, plus one (0 is `AWAKE`), saturating below `FOREVER`:
+    /// monotonic, and exact for every deadline a timer registers (within `FAR_FUTURE`).
     fn encode(&self, when: Instant) -> u64 {
         let nanos = when.saturating_duration_since(self.epoch).as_nanos();
         u64::try_from(nanos).unwrap_or(FOREVER - 1).saturating_add(1).min(FOREVER - 1)
+    }
+
+    /// The instant `encode` turned into `encoded`: `when` itself, or `epoch` for an instant
+    /// before it (due at once either way).
+    fn decode(&self, encoded: u64) -> Instant {
+        self.epoch + Duration::from_nanos(encoded - 1)
     }
 
     /// Registers a timer firing at `when` that wakes `waker`; returns its id, and whether the
     /// driver sleeps past `when` and must be notified.
     pub(crate) fn insert(&self, when: Instant, waker: &Waker) -> (u64, bool) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let when = self.encode(when);
         self.push(Op::Insert(when, id, waker.clone()));
         let sleeping_until = self.sleeping_until.load(Ordering::SeqCst);
-        (id, sleeping_until != AWAKE && self.encode(when) < sleeping_until)
+        (id, sleeping_until != AWAKE && when < sleeping_until)
     }
 
     /// Cancels the timer `id` registered for `when`.
@@ -86,7 +99,8 @@ impl Timers {
     /// wake, which futures allow). So a timer that completes costs no removal, and one that no
     /// turn has passed is removed as before, so timers never pile up in a map no turn drains.
     pub(crate) fn remove(&self, when: Instant, id: u64) {
-        if self.encode(when) <= self.fired_through.load(Ordering::Acquire) {
+        let when = self.encode(when);
+        if when <= self.fired_through.load(Ordering::Acquire) {
             return;
         }
         self.push(Op::Remove(when, id));
@@ -104,7 +118,7 @@ impl Timers {
         }
     }
 
-    fn apply_queued(&self, map: &mut BTreeMap<(Instant, u64), Waker>) {
+    fn apply_queued(&self, map: &mut BTreeMap<(u64, u64), Waker>) {
         for op in self.ops.try_iter() {
             apply(map, op);
         }
@@ -119,14 +133,14 @@ impl Timers {
     pub(crate) fn fire_due(&self, wakers: &mut Vec<Waker>) -> Option<Instant> {
         let mut map = lock(&self.map);
         self.apply_queued(&mut map);
-        let now = Instant::now();
+        let now = self.encode(Instant::now());
         // Entries strictly before (now, MAX) are due: deadline <= now.
         let pending = map.split_off(&(now, u64::MAX));
         let due = std::mem::replace(&mut *map, pending);
         // Under the lock, after the split: a remove that reads this finds its timer gone.
-        self.fired_through.fetch_max(self.encode(now), Ordering::Release);
+        self.fired_through.fetch_max(now, Ordering::Release);
         wakers.extend(due.into_values());
-        map.keys().next().map(|&(when, _)| when)
+        map.keys().next().map(|&(when, _)| self.decode(when))
     }
 
     /// Moves the wakers of every timer, due or not, into `wakers` (the reactor shuts down).
@@ -155,7 +169,7 @@ impl Timers {
     }
 }
 
-fn apply(map: &mut BTreeMap<(Instant, u64), Waker>, op: Op) {
+fn apply(map: &mut BTreeMap<(u64, u64), Waker>, op: Op) {
     match op {
         Op::Insert(when, id, waker) => {
             map.insert((when, id), waker);
