@@ -370,7 +370,8 @@ impl Schedule for Shared {
 ///
 /// A handle does not keep the executor running: once the executor is dropped, spawning through
 /// the handle returns a task that is already cancelled. The executor also enters a handle as
-/// the current executor on a thread in `block_on`; a worker enters its own [`WorkerSpawn`].
+/// the current executor on a thread in `block_on`; a worker thread enters a private spawner of
+/// its own instead, so that spawns and wakes there take the worker's local path.
 #[derive(Clone)]
 pub struct Handle {
     pub(crate) shared: Arc<Shared>,
