@@ -567,7 +567,11 @@ impl Worker {
                 return Some(runnable);
             }
         }
-        if let Ok(runnable) = self.me().lifo.pop() {
+        // Looked at before it is popped: concurrent-queue's pop of an empty slot is a failed
+        // compare-exchange, a locked instruction on every task a worker takes from its queue.
+        // Only this worker pushes into its slot, so one it sees empty stays empty until then.
+        let lifo = &self.me().lifo;
+        if let Some(runnable) = (!lifo.is_empty()).then(|| lifo.pop().ok()).flatten() {
             if self.lifo_polls < MAX_LIFO_POLLS {
                 self.lifo_polls += 1;
                 return Some(runnable);
