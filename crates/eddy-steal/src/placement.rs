@@ -212,6 +212,8 @@ pub(crate) fn current_cpu() -> Option<usize> {
 /// on `outside`, any other CPU: that thread goes faster alone, even if two workers then share a
 /// CPU. Picks the `turn`-th candidate (modulo their number), so that workers moving at the same
 /// time tend to pick different CPUs.
+// Used by `move_off` only where it moves threads: on Linux, outside the loom models.
+#[cfg_attr(any(loom, not(target_os = "linux")), allow(dead_code))]
 pub(crate) fn free_cpu(
     allowed: impl Iterator<Item = usize> + Clone,
     current: usize,
