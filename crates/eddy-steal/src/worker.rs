@@ -128,7 +128,6 @@
 //! idles) and how. A thread outside the workers that spawns a burst of tasks the workers keep up
 //! with counts as taking its CPU: workers move off it, even onto another worker's CPU.
 
-use std::cell::Cell;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
@@ -137,7 +136,8 @@ use std::task::Waker;
 use std::time::Instant;
 
 use concurrent_queue::{ConcurrentQueue, PushError};
-use eddy_task::{enter, EnterToken, Park, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn};
+use eddy_task::executor::with_current_executor;
+use eddy_task::{enter, Park, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn};
 
 use crate::idle::Idle;
 use crate::injector::Injector;
@@ -274,14 +274,6 @@ impl Shared {
         }
     }
 
-    /// The index of the worker of this executor whose thread this is, if its [`WorkerSpawn`] is
-    /// the executor entered there (not covered by a `block_on` nested in one of its tasks).
-    #[inline]
-    fn current_worker(&self) -> Option<usize> {
-        let (shared, index, entry) = WORKER.try_with(Cell::get).ok().flatten()?;
-        (std::ptr::eq(shared, self) && entry.is_current()).then_some(index)
-    }
-
     /// Registers a task that is about to wait (see [`Spawn::register`]), in the registry shard
     /// `hint` picks; refused once the executor is closing.
     fn register(&self, hint: usize, waker: &Waker) -> Option<usize> {
@@ -348,7 +340,11 @@ impl Schedule for Shared {
             drop(runnable);
             return;
         }
-        match self.current_worker() {
+        let worker = with_current_executor(|current| {
+            let entered = current.and_then(|c| (c as &dyn std::any::Any).downcast_ref::<WorkerSpawn>())?;
+            std::ptr::eq(Arc::as_ptr(&entered.handle.shared), self).then_some(entered.index)
+        });
+        match worker {
             Some(index) => self.schedule_local(index, runnable, info.woken_while_running),
             None => {
                 let spawned = !runnable.has_waited();
@@ -383,8 +379,7 @@ pub struct Handle {
 }
 
 /// What a worker enters as its current executor: a handle with the worker's index, so that
-/// spawns on the worker's thread take the local path (wakes there find `WORKER`, which names
-/// this entry).
+/// wakes and spawns on the worker's thread take the local path.
 ///
 /// It is the proof that the code calling it runs on worker `index`'s thread: it is made only
 /// by [`run`] on that thread, it is not `Send`, and no code outside this crate can name it
@@ -482,22 +477,6 @@ impl Spawn for WorkerSpawn {
     }
 }
 
-thread_local! {
-    /// On a worker's thread: its executor (compared, never read through), its index and its
-    /// entry of its [`WorkerSpawn`]. A wake looks here instead of borrowing and downcasting the
-    /// current executor of `eddy_task`.
-    static WORKER: Cell<Option<(*const Shared, usize, EnterToken)>> = const { Cell::new(None) };
-}
-
-/// Clears `WORKER` when the worker's loop ends, unwinding included.
-struct WorkerThread;
-
-impl Drop for WorkerThread {
-    fn drop(&mut self) {
-        let _ = WORKER.try_with(|worker| worker.set(None));
-    }
-}
-
 /// A number that spreads threads other than workers over the registry's shards.
 pub(crate) fn thread_hint() -> usize {
     thread_local! {
@@ -538,8 +517,6 @@ struct Worker {
 pub(crate) fn run(handle: Handle, index: usize, mut park: Box<dyn Park>) {
     let shared = handle.shared.clone();
     let _enter = enter(Rc::new(WorkerSpawn { handle, index, _not_send: PhantomData }));
-    WORKER.with(|worker| worker.set(Some((Arc::as_ptr(&shared), index, _enter.token()))));
-    let _worker_thread = WorkerThread;
     let _ = shared.workers[index].unpark.set(park.waker());
     let lifo_seen = vec![None; shared.workers.len()].into_boxed_slice();
     let mut worker = Worker {
@@ -838,31 +815,5 @@ impl Worker {
         self.rng ^= self.rng >> 7;
         self.rng ^= self.rng << 17;
         self.rng as usize
-    }
-}
-
-#[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-    use crate::Executor;
-
-    #[test]
-    fn a_wake_takes_a_workers_path_only_while_its_worker_spawn_is_the_entered_executor() {
-        let ex = Executor::builder().workers(1).build().unwrap();
-        let handle = ex.handle();
-        assert_eq!(handle.shared.current_worker(), None, "the test thread is no worker");
-        let inner = handle.clone();
-        let seen = ex.run(handle.spawn(async move {
-            let shared = &inner.shared;
-            let on_worker = shared.current_worker();
-            // A `block_on` nested in a task enters its own executor: the worker, stuck in this
-            // poll, must not be handed the wakes meanwhile.
-            let nested = {
-                let _nested = enter(Rc::new(inner.clone()));
-                shared.current_worker()
-            };
-            (on_worker, nested, shared.current_worker())
-        }));
-        assert_eq!(seen.unwrap(), (Some(0), None, Some(0)));
     }
 }

@@ -216,9 +216,6 @@ thread_local! {
     static HELD: Cell<Option<Scheduler>> = const { Cell::new(None) };
     /// The header of the task [`schedule_spawned`] is scheduling on this thread, or null.
     static SPAWNING: Cell<*const Header> = const { Cell::new(std::ptr::null()) };
-    /// The number of the innermost [`enter`] under way on this thread (0: none), and the last
-    /// number handed out here; see [`EnterToken`].
-    static ENTRY: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
 }
 
 /// Makes `executor` the current executor of this thread until the guard is dropped.
@@ -227,12 +224,7 @@ thread_local! {
 pub fn enter(executor: Rc<dyn Spawn>) -> EnterGuard {
     let previous_scheduler = HELD.replace(Some(executor.scheduler()));
     let previous = CURRENT.with(|c| c.borrow_mut().replace(executor));
-    let (previous_entry, entry) = ENTRY.with(|cell| {
-        let (innermost, last) = cell.get();
-        cell.set((last + 1, last + 1));
-        (innermost, last + 1)
-    });
-    EnterGuard { previous, previous_scheduler, previous_entry, entry, _not_send: PhantomData }
+    EnterGuard { previous, previous_scheduler, _not_send: PhantomData }
 }
 
 /// Restores the previous current executor when dropped; returned by [`enter`].
@@ -240,61 +232,12 @@ pub fn enter(executor: Rc<dyn Spawn>) -> EnterGuard {
 pub struct EnterGuard {
     previous: Option<Rc<dyn Spawn>>,
     previous_scheduler: Option<Scheduler>,
-    previous_entry: u64,
-    entry: u64,
     _not_send: PhantomData<*const ()>,
-}
-
-impl EnterGuard {
-    /// A token that tells, later on this thread, whether the executor this guard entered is
-    /// still the current one: not left, and not covered by a nested [`enter`] (a `block_on`
-    /// inside one of its tasks, say).
-    ///
-    /// It is the cheap form of comparing [`current_executor`] with the executor entered: a
-    /// thread-local read, no borrow, no downcast, for a wake path that must know whether it
-    /// runs under its own executor.
-    ///
-    /// ```
-    /// use std::rc::Rc;
-    /// # let ex = eddy_local::LocalExecutor::new();
-    /// let outer = eddy_task::enter(Rc::new(ex.handle()));
-    /// let token = outer.token();
-    /// assert!(token.is_current());
-    /// {
-    ///     let _inner = eddy_task::enter(Rc::new(ex.handle()));
-    ///     assert!(!token.is_current(), "a nested entry covers it");
-    /// }
-    /// assert!(token.is_current());
-    /// drop(outer);
-    /// assert!(!token.is_current(), "left");
-    /// ```
-    pub fn token(&self) -> EnterToken {
-        EnterToken { entry: self.entry, _not_send: PhantomData }
-    }
-}
-
-/// Names one [`enter`] on one thread; made by [`EnterGuard::token`].
-///
-/// Not `Send`: it speaks of the thread it was made on.
-#[derive(Clone, Copy, Debug)]
-pub struct EnterToken {
-    entry: u64,
-    _not_send: PhantomData<*const ()>,
-}
-
-impl EnterToken {
-    /// Whether the entry this token names is the innermost one under way on this thread.
-    #[inline]
-    pub fn is_current(self) -> bool {
-        // Entry numbers are never reused on a thread, so a left entry never matches again.
-        ENTRY.try_with(Cell::get).is_ok_and(|(innermost, _)| innermost == self.entry)
-    }
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
         let previous = self.previous.take();
-        let _ = ENTRY.try_with(|cell| cell.set((self.previous_entry, cell.get().1)));
         let _left_scheduler = HELD.replace(self.previous_scheduler.take());
         // The executor being left is dropped after the borrow ends, since dropping it may run
         // arbitrary code that looks at the current executor.

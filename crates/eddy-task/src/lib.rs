@@ -47,9 +47,7 @@ mod yield_now;
 
 pub use builder::{spawn, spawn_local, spawn_on, Builder};
 pub use error::JoinError;
-pub use executor::{
-    current_executor, enter, EnterGuard, EnterToken, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn,
-};
+pub use executor::{current_executor, enter, EnterGuard, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn};
 pub use header::TaskInfo;
 pub use id::TaskId;
 pub use park::{Park, ThreadPark};
