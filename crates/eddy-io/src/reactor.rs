@@ -19,8 +19,9 @@
 //!
 //! # Readiness protocol
 //!
-//! Each [`Source`] keeps, per direction (read, write), a `ready` flag, a `tick` counting the
-//! events delivered, and the wakers of the futures waiting. Sources are registered once, in
+//! Each [`Source`] keeps, per direction (read, write), a `ready` flag and a `tick` counting the
+//! events delivered, both in one atomic word, and under a lock the wakers of the futures
+//! waiting. An operation on a ready source reads the word and takes no lock; only a wait does. Sources are registered once, in
 //! edge-triggered mode where the OS supports it (Linux, the BSDs, macOS): the kernel reports a
 //! change of state once, and no re-arm syscall is needed per wait. Elsewhere they are
 //! registered in oneshot mode and re-armed once per wait.
@@ -29,9 +30,12 @@
 //! 1. if `ready` is set, try the operation (a fresh source starts ready, so the first attempt
 //!    costs no wait at all);
 //! 2. if it would block, clear `ready`, but only if `tick` is still the one observed in step 1
-//!    (an event that arrived meanwhile must not be lost), then register the waker and return
-//!    `Pending`;
-//! 3. an event sets `ready`, bumps `tick` and wakes the registered wakers.
+//!    (an event that arrived meanwhile must not be lost): one compare-exchange of the word;
+//! 3. not ready: under the lock, look at the word again, and register the waker and return
+//!    `Pending` only if it is still not ready;
+//! 4. an event, under the same lock, sets `ready` and bumps `tick` in one atomic step, then
+//!    takes the registered wakers to wake. A wait that took the lock before it finds its waker;
+//!    one that takes it after sees `ready`.
 //!
 //! # Keys
 //!
@@ -213,7 +217,13 @@ impl Reactor {
         let entry = sources.vacant_entry();
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) & 0x7FFF_FFFF;
         let key = (entry.key() as u64 | (generation << 32)) as usize;
-        let source = Arc::new(Source { raw: fd.as_raw_fd(), key, state: Source::new_state() });
+        let source = Arc::new(Source {
+            raw: fd.as_raw_fd(),
+            key,
+            // A fresh source starts ready, so its first attempt costs no wait.
+            readiness: [AtomicU64::new(READY), AtomicU64::new(READY)],
+            state: Source::new_state(),
+        });
         let (interest, mode) =
             if self.edge { (Event::all(key), PollMode::Edge) } else { (Event::none(key), PollMode::Oneshot) };
         // SAFETY: the caller keeps `fd` open until `deregister`, which deletes it from the poller
@@ -349,27 +359,25 @@ pub(crate) enum Dir {
     Write = 1,
 }
 
+/// The `ready` bit of a direction's readiness word; the bits above it are the tick.
+const READY: u64 = 1;
+
 /// A registered file descriptor and its readiness.
 pub(crate) struct Source {
     raw: RawFd,
     key: usize,
+    /// Per direction, the tick (events delivered) shifted left by one, and [`READY`]: set by
+    /// events, cleared by an operation that would block (see the module docs). Written by
+    /// events only under `state`'s lock.
+    readiness: [AtomicU64; 2],
     state: Mutex<[Direction; 2]>,
 }
 
 #[derive(Default)]
 struct Direction {
-    /// Set by events, cleared by an operation that would block (see the module docs).
-    ready: bool,
-    tick: u64,
     /// Oneshot mode only: whether the poller is armed for this direction.
     armed: bool,
     wakers: Vec<Waker>,
-}
-
-impl Direction {
-    fn fresh() -> Direction {
-        Direction { ready: true, ..Direction::default() }
-    }
 }
 
 impl Source {
@@ -380,8 +388,11 @@ impl Source {
             // Oneshot registrations are disarmed by any event.
             d.armed = false;
             if fired {
-                d.ready = true;
-                d.tick = d.tick.wrapping_add(1);
+                // One step, so that a `clear_ready` of the old tick cannot clear the new one.
+                let _ =
+                    self.readiness[dir as usize].fetch_update(Ordering::AcqRel, Ordering::Relaxed, |word| {
+                        Some((word | READY).wrapping_add(2))
+                    });
                 wakers.append(&mut d.wakers);
             }
         }
@@ -394,7 +405,8 @@ impl Source {
         wakers
     }
 
-    /// Resolves to the direction's tick once it is ready, registering `cx`'s waker otherwise.
+    /// Resolves to the direction's readiness word (its tick) once it is ready, registering `cx`'s
+    /// waker otherwise.
     /// `reactor` is the one the source is registered with.
     pub(crate) fn poll_ready(
         &self,
@@ -402,11 +414,18 @@ impl Source {
         dir: Dir,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<u64>> {
-        let mut state = lock(&self.state);
-        let d = &mut state[dir as usize];
-        if d.ready {
-            return Poll::Ready(Ok(d.tick));
+        let readiness = &self.readiness[dir as usize];
+        let word = readiness.load(Ordering::Acquire);
+        if word & READY != 0 {
+            return Poll::Ready(Ok(word));
         }
+        let mut state = lock(&self.state);
+        // Again under the lock: an event delivered since set it before it took the wakers.
+        let word = readiness.load(Ordering::Acquire);
+        if word & READY != 0 {
+            return Poll::Ready(Ok(word));
+        }
+        let d = &mut state[dir as usize];
         // Checked after `ready`: an object whose runtime is gone still completes what needs no
         // wait. `shutdown` sets the flag before it takes the wakers, under this lock.
         if reactor.is_closed() {
@@ -430,13 +449,15 @@ impl Source {
         Poll::Pending
     }
 
-    /// Clears the direction's readiness if no event arrived since `tick` was observed.
+    /// Clears the direction's readiness if no event arrived since `poll_ready` returned `tick`.
     pub(crate) fn clear_ready(&self, dir: Dir, tick: u64) {
-        let mut state = lock(&self.state);
-        let d = &mut state[dir as usize];
-        if d.tick == tick {
-            d.ready = false;
-        }
+        // Fails, leaving it ready, if an event bumped the tick meanwhile.
+        let _ = self.readiness[dir as usize].compare_exchange(
+            tick,
+            tick & !READY,
+            Ordering::AcqRel,
+            Ordering::Relaxed,
+        );
     }
 
     /// Runs `op` until it does not return `WouldBlock`, waiting for readiness in between.
@@ -461,7 +482,7 @@ impl Source {
     }
 
     fn new_state() -> Mutex<[Direction; 2]> {
-        Mutex::new([Direction::fresh(), Direction::fresh()])
+        Mutex::new([Direction::default(), Direction::default()])
     }
 }
 
