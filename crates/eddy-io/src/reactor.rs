@@ -531,3 +531,56 @@ fn drive_global_if_needed() -> io::Result<()> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::fd::AsFd;
+    use std::os::unix::net::UnixStream;
+    use std::sync::atomic::AtomicUsize;
+    use std::task::Wake;
+
+    use super::*;
+
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn the_readiness_protocol_loses_no_event_and_keeps_no_stale_one() {
+        let reactor = Reactor::new(false).unwrap();
+        let (a, _b) = UnixStream::pair().unwrap();
+        let source = reactor.register(a.as_fd()).unwrap();
+        let woken = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(woken.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut wakers = Vec::new();
+
+        // A fresh source is ready: the first attempt costs no wait.
+        let Poll::Ready(Ok(first)) = source.poll_ready(&reactor, Dir::Read, &mut cx) else {
+            panic!("fresh: not ready")
+        };
+        // An event between that attempt's WouldBlock and its clear: the clear must not undo it.
+        source.deliver(true, false, &mut wakers);
+        source.clear_ready(Dir::Read, first);
+        let Poll::Ready(Ok(second)) = source.poll_ready(&reactor, Dir::Read, &mut cx) else {
+            panic!("an event that came before the clear was lost")
+        };
+        assert_ne!(first, second, "the event bumped the tick");
+        // A clear of the current tick sticks, and the next attempt waits.
+        source.clear_ready(Dir::Read, second);
+        assert!(source.poll_ready(&reactor, Dir::Read, &mut cx).is_pending());
+        // The write direction is left as it was.
+        assert!(source.poll_ready(&reactor, Dir::Write, &mut cx).is_ready());
+        // The event wakes the waiter once, and the direction is ready again.
+        source.deliver(true, false, &mut wakers);
+        assert_eq!(wakers.len(), 1, "the waiting waker was taken");
+        wakers.drain(..).for_each(Waker::wake);
+        assert_eq!(woken.0.load(Ordering::SeqCst), 1);
+        assert!(source.poll_ready(&reactor, Dir::Read, &mut cx).is_ready());
+        reactor.deregister(&source).unwrap();
+    }
+}
