@@ -583,4 +583,78 @@ mod tests {
         assert!(source.poll_ready(&reactor, Dir::Read, &mut cx).is_ready());
         reactor.deregister(&source).unwrap();
     }
+
+    /// Wakes a thread, and records that it did.
+    struct Unpark {
+        thread: std::thread::Thread,
+        woken: AtomicBool,
+    }
+
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.woken.store(true, Ordering::SeqCst);
+            self.thread.unpark();
+        }
+    }
+
+    #[test]
+    fn events_racing_attempts_on_another_thread_lose_no_wakeup() {
+        // One thread makes a unit of data available and delivers an event, then waits until the
+        // other has taken it; the other runs the protocol of `poll_io` against that data (an
+        // attempt takes a unit or would block). So each event races the taker's attempt that
+        // would block, its clear and its wait, and a lost event leaves it waiting with data
+        // available for good: it fails then, after 10 s without a wake, rather than hang.
+        const EVENTS: u64 = 50_000;
+        let reactor = Reactor::new(false).unwrap();
+        let (a, _b) = UnixStream::pair().unwrap();
+        let source = reactor.register(a.as_fd()).unwrap();
+        let (available, taken) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let producer = {
+            let (source, available, taken) = (source.clone(), available.clone(), taken.clone());
+            std::thread::spawn(move || {
+                let mut wakers = Vec::new();
+                for made in 1..=EVENTS {
+                    available.store(made, Ordering::SeqCst);
+                    source.deliver(true, false, &mut wakers);
+                    wakers.drain(..).for_each(Waker::wake);
+                    // Waits as long as the taker does, then stops producing, so that a lost
+                    // event fails the taker's wait instead of being covered by the next event.
+                    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+                    while taken.load(Ordering::SeqCst) < made {
+                        if Instant::now() > deadline {
+                            return;
+                        }
+                        std::thread::yield_now();
+                    }
+                }
+            })
+        };
+        let unpark = Arc::new(Unpark { thread: std::thread::current(), woken: AtomicBool::new(false) });
+        let waker = Waker::from(unpark.clone());
+        let mut cx = Context::from_waker(&waker);
+        while taken.load(Ordering::SeqCst) < EVENTS {
+            let had = taken.load(Ordering::SeqCst);
+            match source.poll_ready(&reactor, Dir::Read, &mut cx) {
+                Poll::Ready(Ok(_)) if available.load(Ordering::SeqCst) > had => {
+                    taken.store(had + 1, Ordering::SeqCst);
+                }
+                Poll::Ready(Ok(tick)) => source.clear_ready(Dir::Read, tick),
+                Poll::Ready(Err(e)) => panic!("the reactor failed: {e}"),
+                Poll::Pending => {
+                    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+                    while !unpark.woken.swap(false, Ordering::SeqCst) {
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        assert!(
+                            !left.is_zero(),
+                            "a wakeup was lost: {had} units taken, {} available",
+                            available.load(Ordering::SeqCst)
+                        );
+                        std::thread::park_timeout(left);
+                    }
+                }
+            }
+        }
+        producer.join().unwrap();
+        reactor.deregister(&source).unwrap();
+    }
 }
