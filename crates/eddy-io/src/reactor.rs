@@ -21,10 +21,10 @@
 //!
 //! Each [`Source`] keeps, per direction (read, write), a `ready` flag and a `tick` counting the
 //! events delivered, both in one atomic word, and under a lock the wakers of the futures
-//! waiting. An operation on a ready source reads the word and takes no lock; only a wait does. Sources are registered once, in
-//! edge-triggered mode where the OS supports it (Linux, the BSDs, macOS): the kernel reports a
-//! change of state once, and no re-arm syscall is needed per wait. Elsewhere they are
-//! registered in oneshot mode and re-armed once per wait.
+//! waiting. An operation on a ready source reads the word and takes no lock; only a wait does.
+//! Sources are registered once, in edge-triggered mode where the OS supports it (Linux, the
+//! BSDs, macOS): the kernel reports a change of state once, and no re-arm syscall is needed per
+//! wait. Elsewhere they are registered in oneshot mode and re-armed once per wait.
 //!
 //! An I/O operation runs as follows ([`Source::poll_io`]):
 //! 1. if `ready` is set, try the operation (a fresh source starts ready, so the first attempt
