@@ -222,7 +222,7 @@ impl Reactor {
             key,
             // A fresh source starts ready, so its first attempt costs no wait.
             readiness: [AtomicU64::new(READY), AtomicU64::new(READY)],
-            state: Source::new_state(),
+            state: Mutex::default(),
         });
         let (interest, mode) =
             if self.edge { (Event::all(key), PollMode::Edge) } else { (Event::none(key), PollMode::Oneshot) };
@@ -479,10 +479,6 @@ impl Source {
                 result => return Poll::Ready(result),
             }
         }
-    }
-
-    fn new_state() -> Mutex<[Direction; 2]> {
-        Mutex::new([Direction::default(), Direction::default()])
     }
 }
 
