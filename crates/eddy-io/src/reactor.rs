@@ -370,38 +370,75 @@ pub(crate) struct Source {
     /// events, cleared by an operation that would block (see the module docs). Written by
     /// events only under `state`'s lock.
     readiness: [AtomicU64; 2],
-    state: Mutex<[Direction; 2]>,
+    state: Mutex<Waiters>,
 }
 
+/// The futures waiting on a source, and (oneshot mode) what the poller is armed for.
 #[derive(Default)]
-struct Direction {
-    /// Oneshot mode only: whether the poller is armed for this direction.
-    armed: bool,
-    wakers: Vec<Waker>,
+struct Waiters {
+    /// Per direction, the first waiting future's waker. Kept inline, next to the lock: the
+    /// waiting task writes it and the driver takes it, so a heap buffer here would be one more
+    /// line crossing between them per wait.
+    first: [Option<Waker>; 2],
+    /// The wakers of further futures waiting in a direction whose `first` is taken (rare: two
+    /// futures reading one socket, say). None for a direction whose `first` is empty.
+    more: Vec<(Dir, Waker)>,
+    /// Oneshot mode only: whether the poller is armed for each direction.
+    armed: [bool; 2],
+}
+
+impl Waiters {
+    /// Adds `waker` to the direction's waiters, unless one that wakes the same task is there.
+    fn register(&mut self, dir: Dir, waker: &Waker) {
+        match &self.first[dir as usize] {
+            None => self.first[dir as usize] = Some(waker.clone()),
+            Some(first) if first.will_wake(waker) => {}
+            Some(_) => {
+                if !self.more.iter().any(|(d, w)| *d == dir && w.will_wake(waker)) {
+                    self.more.push((dir, waker.clone()));
+                }
+            }
+        }
+    }
+
+    /// Moves the direction's wakers to `wakers`.
+    fn take(&mut self, dir: Dir, wakers: &mut Vec<Waker>) {
+        if let Some(first) = self.first[dir as usize].take() {
+            wakers.push(first);
+            let mut i = 0;
+            while i < self.more.len() {
+                if self.more[i].0 == dir {
+                    wakers.push(self.more.swap_remove(i).1);
+                } else {
+                    i += 1;
+                }
+            }
+        }
+    }
 }
 
 impl Source {
     fn deliver(&self, readable: bool, writable: bool, wakers: &mut Vec<Waker>) {
         let mut state = lock(&self.state);
+        // Oneshot registrations are disarmed by any event.
+        state.armed = [false; 2];
         for (dir, fired) in [(Dir::Read, readable), (Dir::Write, writable)] {
-            let d = &mut state[dir as usize];
-            // Oneshot registrations are disarmed by any event.
-            d.armed = false;
             if fired {
                 // One step, so that a `clear_ready` of the old tick cannot clear the new one.
                 let _ =
                     self.readiness[dir as usize].fetch_update(Ordering::AcqRel, Ordering::Relaxed, |word| {
                         Some((word | READY).wrapping_add(2))
                     });
-                wakers.append(&mut d.wakers);
+                state.take(dir, wakers);
             }
         }
     }
 
     fn wake_all(&self) -> Vec<Waker> {
+        let mut wakers = Vec::new();
         let mut state = lock(&self.state);
-        let mut wakers = mem::take(&mut state[0].wakers);
-        wakers.append(&mut state[1].wakers);
+        state.take(Dir::Read, &mut wakers);
+        state.take(Dir::Write, &mut wakers);
         wakers
     }
 
@@ -425,7 +462,6 @@ impl Source {
         if word & READY != 0 {
             return Poll::Ready(Ok(word));
         }
-        let d = &mut state[dir as usize];
         // Checked after `ready`: an object whose runtime is gone still completes what needs no
         // wait. `shutdown` sets the flag before it takes the wakers, under this lock.
         if reactor.is_closed() {
@@ -436,12 +472,10 @@ impl Source {
                 return Poll::Ready(Err(e));
             }
         }
-        if !d.wakers.iter().any(|w| w.will_wake(cx.waker())) {
-            d.wakers.push(cx.waker().clone());
-        }
-        if !reactor.edge && !d.armed {
-            d.armed = true;
-            let (read, write) = (!state[0].wakers.is_empty(), !state[1].wakers.is_empty());
+        state.register(dir, cx.waker());
+        if !reactor.edge && !state.armed[dir as usize] {
+            state.armed[dir as usize] = true;
+            let (read, write) = (state.first[0].is_some(), state.first[1].is_some());
             if let Err(e) = reactor.rearm(self, read, write) {
                 return Poll::Ready(Err(e));
             }
@@ -578,6 +612,40 @@ mod tests {
         assert_eq!(woken.0.load(Ordering::SeqCst), 1);
         assert!(source.poll_ready(&reactor, Dir::Read, &mut cx).is_ready());
         reactor.deregister(&source).unwrap();
+    }
+
+    #[test]
+    fn every_waiting_future_is_woken_once_by_its_direction() {
+        let reactor = Reactor::new(false).unwrap();
+        let (a, _b) = UnixStream::pair().unwrap();
+        let source = reactor.register(a.as_fd()).unwrap();
+        let counts: Vec<Arc<Count>> = (0..4).map(|_| Arc::new(Count(AtomicUsize::new(0)))).collect();
+        let wakers: Vec<Waker> = counts.iter().map(|count| Waker::from(count.clone())).collect();
+        let woken = || counts.iter().map(|count| count.0.load(Ordering::SeqCst)).collect::<Vec<_>>();
+        for dir in [Dir::Read, Dir::Write] {
+            let Poll::Ready(Ok(tick)) =
+                source.poll_ready(&reactor, dir, &mut Context::from_waker(&wakers[0]))
+            else {
+                panic!("fresh: not ready")
+            };
+            source.clear_ready(dir, tick);
+        }
+        // Three futures read (the first twice), one writes.
+        for (waker, dir) in [(0, Dir::Read), (1, Dir::Read), (0, Dir::Read), (2, Dir::Read), (3, Dir::Write)]
+        {
+            assert!(source.poll_ready(&reactor, dir, &mut Context::from_waker(&wakers[waker])).is_pending());
+        }
+        let mut taken = Vec::new();
+        source.deliver(true, false, &mut taken);
+        assert_eq!(taken.len(), 3, "each reader once, the writer not");
+        taken.drain(..).for_each(Waker::wake);
+        assert_eq!(woken(), [1, 1, 1, 0]);
+        // A second read event finds nobody waiting to read.
+        source.deliver(true, false, &mut taken);
+        assert!(taken.is_empty());
+        // The writer still waits, and deregistering wakes it.
+        reactor.deregister(&source).unwrap();
+        assert_eq!(woken(), [1, 1, 1, 1]);
     }
 
     /// Wakes a thread, and records that it did.
