@@ -33,9 +33,10 @@
 //!    (an event that arrived meanwhile must not be lost): one compare-exchange of the word;
 //! 3. not ready: under the lock, look at the word again, and register the waker and return
 //!    `Pending` only if it is still not ready;
-//! 4. an event, under the same lock, sets `ready` and bumps `tick` in one atomic step, then
-//!    takes the registered wakers to wake. A wait that took the lock before it finds its waker;
-//!    one that takes it after sees `ready`.
+//! 4. an event, under the same lock, sets `ready` and bumps `tick` in one store (events are
+//!    serialized by the lock; a clear it overwrites was for an attempt made before the event),
+//!    then takes the registered wakers to wake. A wait that took the lock before it finds its
+//!    waker; one that takes it after sees `ready`.
 //!
 //! # Keys
 //!
@@ -424,11 +425,13 @@ impl Source {
         state.armed = [false; 2];
         for (dir, fired) in [(Dir::Read, readable), (Dir::Write, writable)] {
             if fired {
-                // One step, so that a `clear_ready` of the old tick cannot clear the new one.
-                let _ =
-                    self.readiness[dir as usize].fetch_update(Ordering::AcqRel, Ordering::Relaxed, |word| {
-                        Some((word | READY).wrapping_add(2))
-                    });
+                // Sets `ready` and bumps the tick in one store, so that a `clear_ready` of the old
+                // tick cannot clear the new one. Not a read-modify-write: deliveries are
+                // serialized by the lock, and the only other writer, `clear_ready`, may be
+                // overwritten, as the event came after the attempt it would have cleared for.
+                let readiness = &self.readiness[dir as usize];
+                let word = readiness.load(Ordering::Relaxed);
+                readiness.store((word | READY).wrapping_add(2), Ordering::Release);
                 state.take(dir, wakers);
             }
         }
