@@ -319,7 +319,7 @@ where
             WithInfo(hand_over),
         )
     };
-    let task = Task::new(task, &runnable);
+    let (task, runnable) = Task::new::<TaskFuture<F>>(task, runnable);
     let runnable = Runnable::new(runnable);
     if executor.is_closed() {
         // The executor is shutting down: dropping the runnable cancels the task.
@@ -352,10 +352,13 @@ pub(crate) fn finished<T: 'static>(like: &Header, result: Result<T, JoinError>) 
             .metadata(header)
             .spawn_unchecked(move |_: &Header| async move { outcome }, schedule)
     };
-    let task = Task::new(task, &runnable);
+    let (task, runnable) = Task::new::<Finished<T>>(task, runnable);
     runnable.run();
     task
 }
+
+/// Names the type of the tasks [`finished`] makes, for [`Task::new`].
+struct Finished<T>(std::marker::PhantomData<T>);
 
 /// The scheduler of finished tasks, which are never scheduled.
 fn noop_scheduler() -> Scheduler {
@@ -372,6 +375,33 @@ fn noop_scheduler() -> Scheduler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `Task::new` relies on to build a task's waker without asking async-task for one:
+    /// every task of a type has the same waker vtable, and a waker's data is the task's pointer.
+    #[test]
+    fn wakers_are_the_task_pointer_and_its_type_vtable() {
+        let spawn = || {
+            let header = Header::new(noop_scheduler(), Location::caller(), None, 0);
+            // SAFETY: the future and the schedule function borrow nothing, and the runnables are
+            // dropped on this thread.
+            unsafe {
+                async_task::Builder::new().metadata(header).spawn_unchecked(
+                    |_: &Header| async { 1 },
+                    |runnable: async_task::Runnable<Header>| drop(runnable),
+                )
+            }
+        };
+        let ((first, _task1), (second, _task2)) = (spawn(), spawn());
+        let (one, two) = (first.waker(), second.waker());
+        assert_eq!(one.vtable(), two.vtable(), "one vtable per task type");
+        assert_ne!(one.data(), two.data());
+        for (waker, runnable) in [(one, first), (two, second)] {
+            let data = runnable.into_raw();
+            assert_eq!(waker.data(), data.as_ptr() as *const (), "a waker's data is the task's pointer");
+            // SAFETY: from `into_raw` just above, converted back once.
+            drop(unsafe { async_task::Runnable::<Header>::from_raw(data) });
+        }
+    }
 
     #[test]
     fn the_task_wrapper_adds_nothing_to_the_future() {
