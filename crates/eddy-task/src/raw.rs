@@ -27,7 +27,9 @@ use std::task::{Context, Poll, Waker};
 use async_task::WithInfo;
 
 use crate::error::panic_message;
-use crate::executor::{hand_over, with_current_executor, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn};
+use crate::executor::{
+    hand_over, task_scheduler, with_current_executor, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn,
+};
 use crate::header::{Describe, Header, TaskInfo, UNREGISTERED};
 use crate::{JoinError, Task, TaskId};
 
@@ -306,7 +308,7 @@ where
     F::Output: 'static,
 {
     let owner = if local { thread_token() } else { 0 };
-    let header = Header::new(executor.scheduler(), location, name, owner);
+    let header = Header::new(task_scheduler(executor), location, name, owner);
     // SAFETY: `spawn_unchecked` asks that
     // - a `!Send` future's runnable be used and dropped on its thread: the caller promises that
     //   `F` is `Send` unless `local`, and for a local task `TaskFuture` itself refuses to poll or

@@ -149,3 +149,27 @@ fn a_runnable_tells_a_first_run_from_a_wake() {
     ex.run_until_idle();
     futures_lite::future::block_on(task).unwrap();
 }
+
+#[test]
+fn a_scheduler_lives_exactly_as_long_as_its_executor_and_tasks() {
+    // The scheduler holds the executor's `Arc<TinyQueue>` until it is freed: the strong count
+    // tells whether it is. Spawns from inside a task, on the thread where the executor is
+    // entered, take their references from that thread's reserve, and tasks freed there give
+    // them back; crossing the reserve's batches many times must lose or keep none.
+    let ex = Tiny::new(false);
+    let queue = ex.queue.clone();
+    let outer = eddy_task::spawn_on(&ex, async {
+        for i in 0..1_000 {
+            eddy_task::spawn(async move { i }).detach();
+        }
+        (0..300).map(|i| eddy_task::spawn(async move { i })).collect::<Vec<_>>()
+    });
+    ex.run_until_idle();
+    let handles = futures_lite::future::block_on(outer).unwrap();
+    ex.run_until_idle();
+    drop(ex);
+    assert_eq!(Arc::strong_count(&queue), 2, "the unawaited tasks keep their scheduler alive");
+    let sum: usize = handles.into_iter().map(|task| futures_lite::future::block_on(task).unwrap()).sum();
+    assert_eq!(sum, (0..300).sum());
+    assert_eq!(Arc::strong_count(&queue), 1, "the scheduler outlived its executor and tasks");
+}
