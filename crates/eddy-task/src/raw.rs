@@ -323,6 +323,8 @@ where
             WithInfo(hand_over),
         )
     };
+    // `TaskFuture<F>` names the task's type: async-task's is fixed by the future's type, as the
+    // schedule function and the metadata are the same for every task spawned here.
     let (task, runnable) = Task::new::<TaskFuture<F>>(task, runnable);
     let runnable = Runnable::new(runnable);
     if executor.is_closed() {
