@@ -16,7 +16,8 @@
 //!
 //! **Overflow.** If the queue is full (the driver is busy elsewhere and many timers come and
 //! go), the inserting thread takes the map's lock and applies the queue itself, so memory stays
-//! bounded by the live timers however many are created and dropped.
+//! bounded by the live timers however many are created and dropped. Such an insert always
+//! notifies the driver: it emptied the queue the driver checks before it blocks.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -87,7 +88,13 @@ impl Timers {
     pub(crate) fn insert(&self, when: Instant, waker: &Waker) -> (u64, bool) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let when = self.encode(when);
-        self.push(Op::Insert(when, id, waker.clone()));
+        if !self.push(Op::Insert(when, id, waker.clone())) {
+            // Put in the map directly, with the queued ops: the driver may have passed both its
+            // look at the map and its check of the queue and be about to block, with no deadline
+            // for this timer, before it publishes `sleeping_until`. Only a notification reaches
+            // it then.
+            return (id, true);
+        }
         let sleeping_until = self.sleeping_until.load(Ordering::SeqCst);
         (id, sleeping_until != AWAKE && when < sleeping_until)
     }
@@ -103,16 +110,20 @@ impl Timers {
         if when <= self.fired_through.load(Ordering::Acquire) {
             return;
         }
-        self.push(Op::Remove(when, id));
+        // A removal applied at once needs no notification: the driver wakes early at worst.
+        let _ = self.push(Op::Remove(when, id));
     }
 
-    fn push(&self, op: Op) {
+    /// Queues `op` for the driver; returns false if the queue was full and `op` was applied to
+    /// the map at once, with every queued op.
+    fn push(&self, op: Op) -> bool {
         match self.ops.push(op) {
-            Ok(()) => {}
+            Ok(()) => true,
             Err(PushError::Full(op)) => {
                 let mut map = lock(&self.map);
                 self.apply_queued(&mut map);
                 apply(&mut map, op);
+                false
             }
             Err(PushError::Closed(_)) => unreachable!("the timer queue is never closed"),
         }
@@ -186,6 +197,25 @@ pub(crate) const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_insert_that_finds_the_queue_full_notifies_the_driver() {
+        // The driver has taken its turn (the map is empty, nothing due) and has not yet
+        // published that it sleeps: inserts that queue their op leave it to the driver's check
+        // of the queue, but one that finds the queue full applies every op itself, so that
+        // check finds nothing, and the driver must be told.
+        let timers = Timers::new();
+        assert_eq!(timers.fire_due(&mut Vec::new()), None);
+        let when = Instant::now() + Duration::from_secs(60);
+        for _ in 0..QUEUE_CAPACITY {
+            let (_, notify) = timers.insert(when, Waker::noop());
+            assert!(!notify, "the driver is awake and will see the queued op");
+        }
+        let (_, notify) = timers.insert(when, Waker::noop());
+        assert!(notify, "the op went to the map, past the driver's check of the queue");
+        assert!(!timers.has_pending_ops());
+        assert_eq!(timers.len(), QUEUE_CAPACITY + 1);
+    }
 
     #[test]
     fn a_timer_a_turn_has_passed_is_removed_without_an_op_and_others_with_one() {
