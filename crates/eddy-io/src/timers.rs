@@ -20,7 +20,7 @@
 //! notifies the driver: it emptied the queue the driver checks before it blocks.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -48,6 +48,9 @@ pub(crate) struct Timers {
     /// Keyed by encoded deadline and id: two integers compare and move faster than an
     /// `Instant` and an id.
     map: Mutex<BTreeMap<(u64, u64), Waker>>,
+    /// How many timers the map holds, stored under its lock whenever that changes: a turn with
+    /// no timer and no queued op leaves the map, its lock and the clock alone.
+    live: AtomicUsize,
     next_id: AtomicU64,
     /// The deadline the driver sleeps to, in nanoseconds since `epoch` (plus one, so that 0 can
     /// mean `AWAKE`), or `FOREVER`.
@@ -63,6 +66,7 @@ impl Timers {
         Timers {
             ops: ConcurrentQueue::bounded(QUEUE_CAPACITY),
             map: Mutex::new(BTreeMap::new()),
+            live: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
             sleeping_until: AtomicU64::new(AWAKE),
             fired_through: AtomicU64::new(0),
@@ -123,6 +127,7 @@ impl Timers {
                 let mut map = lock(&self.map);
                 self.apply_queued(&mut map);
                 apply(&mut map, op);
+                self.count(&map);
                 false
             }
             Err(PushError::Closed(_)) => unreachable!("the timer queue is never closed"),
@@ -135,13 +140,27 @@ impl Timers {
         }
     }
 
+    /// Publishes the map's size; called under its lock after a change.
+    fn count(&self, map: &BTreeMap<(u64, u64), Waker>) {
+        if self.live.load(Ordering::Relaxed) != map.len() {
+            self.live.store(map.len(), Ordering::Release);
+        }
+    }
+
     pub(crate) fn has_pending_ops(&self) -> bool {
         !self.ops.is_empty()
     }
 
     /// Applies queued ops, moves the wakers of every timer due by now into `wakers`, and returns
     /// the next deadline.
+    ///
+    /// With no timer and no queued op it returns at once. An op queued meanwhile is the next
+    /// turn's, or, if its insert comes before the driver blocks, the driver's check of the queue
+    /// then sees it; an insert that skips the queue notifies the driver (see [`Timers::insert`]).
     pub(crate) fn fire_due(&self, wakers: &mut Vec<Waker>) -> Option<Instant> {
+        if self.ops.is_empty() && self.live.load(Ordering::Acquire) == 0 {
+            return None;
+        }
         let mut map = lock(&self.map);
         self.apply_queued(&mut map);
         let now = self.encode(Instant::now());
@@ -150,6 +169,7 @@ impl Timers {
         let due = std::mem::replace(&mut *map, pending);
         // Under the lock, after the split: a remove that reads this finds its timer gone.
         self.fired_through.fetch_max(now, Ordering::Release);
+        self.count(&map);
         wakers.extend(due.into_values());
         map.keys().next().map(|&(when, _)| self.decode(when))
     }
@@ -159,6 +179,7 @@ impl Timers {
         let mut map = lock(&self.map);
         self.apply_queued(&mut map);
         wakers.extend(std::mem::take(&mut *map).into_values());
+        self.count(&map);
     }
 
     /// Publishes that the driver is about to block until `until`.
@@ -176,6 +197,7 @@ impl Timers {
     pub(crate) fn len(&self) -> usize {
         let mut map = lock(&self.map);
         self.apply_queued(&mut map);
+        self.count(&map);
         map.len()
     }
 }
@@ -197,6 +219,26 @@ pub(crate) const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_turn_skips_the_map_only_when_it_holds_no_timer() {
+        let timers = Timers::new();
+        let mut wakers = Vec::new();
+        assert_eq!(timers.fire_due(&mut wakers), None, "nothing registered");
+        let later = Instant::now() + Duration::from_secs(60);
+        timers.insert(Instant::now(), Waker::noop());
+        timers.insert(later, Waker::noop());
+        assert_eq!(timers.fire_due(&mut wakers), Some(later));
+        assert_eq!(wakers.len(), 1);
+        // No op is queued now, but a timer is still registered: the next turn must see it.
+        assert!(!timers.has_pending_ops());
+        assert_eq!(timers.fire_due(&mut wakers), Some(later), "a live timer was skipped");
+        // Once it is gone, turns skip the map again; a new timer is seen through its op.
+        timers.take_all(&mut wakers);
+        assert_eq!(timers.fire_due(&mut wakers), None);
+        timers.insert(later, Waker::noop());
+        assert_eq!(timers.fire_due(&mut wakers), Some(later));
+    }
 
     #[test]
     fn an_insert_that_finds_the_queue_full_notifies_the_driver() {
