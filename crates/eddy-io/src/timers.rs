@@ -127,7 +127,7 @@ impl Timers {
                 let mut map = lock(&self.map);
                 self.apply_queued(&mut map);
                 apply(&mut map, op);
-                self.count(&map);
+                self.publish_len(&map);
                 false
             }
             Err(PushError::Closed(_)) => unreachable!("the timer queue is never closed"),
@@ -141,7 +141,7 @@ impl Timers {
     }
 
     /// Publishes the map's size; called under its lock after a change.
-    fn count(&self, map: &BTreeMap<(u64, u64), Waker>) {
+    fn publish_len(&self, map: &BTreeMap<(u64, u64), Waker>) {
         if self.live.load(Ordering::Relaxed) != map.len() {
             self.live.store(map.len(), Ordering::Release);
         }
@@ -169,7 +169,7 @@ impl Timers {
         let due = std::mem::replace(&mut *map, pending);
         // Under the lock, after the split: a remove that reads this finds its timer gone.
         self.fired_through.fetch_max(now, Ordering::Release);
-        self.count(&map);
+        self.publish_len(&map);
         wakers.extend(due.into_values());
         map.keys().next().map(|&(when, _)| self.decode(when))
     }
@@ -179,7 +179,7 @@ impl Timers {
         let mut map = lock(&self.map);
         self.apply_queued(&mut map);
         wakers.extend(std::mem::take(&mut *map).into_values());
-        self.count(&map);
+        self.publish_len(&map);
     }
 
     /// Publishes that the driver is about to block until `until`.
@@ -197,7 +197,7 @@ impl Timers {
     pub(crate) fn len(&self) -> usize {
         let mut map = lock(&self.map);
         self.apply_queued(&mut map);
-        self.count(&map);
+        self.publish_len(&map);
         map.len()
     }
 }
