@@ -31,6 +31,7 @@ use crate::executor::{
     hand_over, task_scheduler, with_current_executor, Runnable, Schedule, ScheduleInfo, Scheduler, Spawn,
 };
 use crate::header::{Describe, Header, TaskInfo, UNREGISTERED};
+use crate::task::waker_vtable;
 use crate::{JoinError, Task, TaskId};
 
 /// What a task's future produced: the value, or why there is none.
@@ -325,7 +326,8 @@ where
     };
     // `TaskFuture<F>` names the task's type: async-task's is fixed by the future's type, as the
     // schedule function and the metadata are the same for every task spawned here.
-    let (task, runnable) = Task::new::<TaskFuture<F>>(task, runnable);
+    let vtable = waker_vtable::<TaskFuture<F>>(&runnable);
+    let (task, runnable) = Task::new(task, runnable, vtable);
     let runnable = Runnable::new(runnable);
     if executor.is_closed() {
         // The executor is shutting down: dropping the runnable cancels the task.
@@ -358,13 +360,13 @@ pub(crate) fn finished<T: 'static>(like: &Header, result: Result<T, JoinError>) 
             .metadata(header)
             .spawn_unchecked(move |_: &Header| async move { outcome }, schedule)
     };
-    let (task, runnable) = Task::new::<Finished<T>>(task, runnable);
+    // Asked, not cached: the cache keeps the vtable of the type spawned last, and a finished
+    // task made between two spawns of one type would evict it.
+    let vtable = runnable.waker().vtable();
+    let (task, runnable) = Task::new(task, runnable, vtable);
     runnable.run();
     task
 }
-
-/// Names the type of the tasks [`finished`] makes, for [`Task::new`].
-struct Finished<T>(std::marker::PhantomData<T>);
 
 /// The scheduler of finished tasks, which are never scheduled.
 fn noop_scheduler() -> Scheduler {

@@ -62,11 +62,12 @@ pub struct Task<T> {
 }
 
 impl<T> Task<T> {
-    /// Called before `runnable` is first scheduled; `K` names the task's type (see
-    /// [`waker_vtable`]). Hands `runnable` back.
-    pub(crate) fn new<K: 'static>(
+    /// Called before `runnable` is first scheduled, with the waker vtable of the task's type
+    /// (see [`waker_vtable`]). Hands `runnable` back.
+    pub(crate) fn new(
         inner: async_task::Task<Outcome<T>, Header>,
         runnable: async_task::Runnable<Header>,
+        vtable: &'static RawWakerVTable,
     ) -> (Task<T>, async_task::Runnable<Header>) {
         let header = HeaderRef(NonNull::from(inner.metadata()));
         // A waker that owned a reference would take it now and give it back in `detach`, after
@@ -74,7 +75,6 @@ impl<T> Task<T> {
         // a write to a cache line that core owns (two such writes per spawn, with the detach
         // itself, at W = 2 in `spawn_many_remote`). The handle keeps a reference-free copy
         // instead, made of the task's pointer and its type's waker vtable.
-        let vtable = waker_vtable::<K>(&runnable);
         let data = runnable.into_raw();
         // SAFETY: `data` comes from `into_raw` just above, and is converted back once.
         let runnable = unsafe { async_task::Runnable::from_raw(data) };
@@ -214,7 +214,7 @@ impl<T> Future for Task<T> {
 /// dropped: two atomic read-modify-writes and two indirect calls, about 8% of a spawn that runs
 /// at once on the local executor. So each thread keeps the vtable of the last type it spawned,
 /// and a burst of spawns of one type asks once.
-fn waker_vtable<K: 'static>(runnable: &async_task::Runnable<Header>) -> &'static RawWakerVTable {
+pub(crate) fn waker_vtable<K: 'static>(runnable: &async_task::Runnable<Header>) -> &'static RawWakerVTable {
     thread_local! {
         static LAST: Cell<Option<(TypeId, &'static RawWakerVTable)>> = const { Cell::new(None) };
     }
