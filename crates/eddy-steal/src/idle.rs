@@ -148,7 +148,10 @@ impl Idle {
     /// task waits (see the `worker` module). A thread spawning many tasks from outside thus wakes
     /// one sleeper, instead of one per spawn until the first is up; a wake from outside (a task
     /// that waited) keeps a notification of its own.
-    pub(crate) fn notify_spawn(&self) -> Option<usize> {
+    ///
+    /// The worker it claims is `near`'s if that one sleeps (the worker that last ran on the
+    /// spawner's CPU), else the one that went to sleep last.
+    pub(crate) fn notify_spawn(&self, near: impl FnOnce() -> Option<usize>) -> Option<usize> {
         fence(Ordering::SeqCst);
         // Read-modify-writes for the reason given in `notify`: either this reads the count before
         // a claimed worker's decrement, which then makes the queued task visible to that worker's
@@ -157,6 +160,15 @@ impl Idle {
             || self.claimed.fetch_add(0, Ordering::SeqCst) > 0
         {
             return None;
+        }
+        if let Some(index) = near() {
+            // Claimed as `claim` would, by clearing its flag. Its entry stays on the stack, where
+            // `claim` skips it while it is awake and takes it when it sleeps again (`announce`
+            // pushes no second one meanwhile).
+            if self.wake_flag(index) {
+                self.claimed.fetch_add(1, Ordering::SeqCst);
+                return Some(index);
+            }
         }
         self.claim()
     }
@@ -275,6 +287,25 @@ mod unit_tests {
     }
 
     #[test]
+    fn a_spawn_from_outside_claims_the_worker_near_the_spawner_first() {
+        let idle = Idle::new(3);
+        for index in [1, 2, 0] {
+            idle.announce(index);
+        }
+        assert_eq!(idle.notify_spawn(|| Some(1)), Some(1), "worker 1, not the last to sleep");
+        assert!(idle.cancel(1));
+        assert_eq!(idle.notify_spawn(|| Some(1)), Some(0), "worker 1 is awake: the last to sleep");
+        assert!(idle.cancel(0));
+        // Worker 1 sleeps again with its old entry still on the stack, under worker 2's.
+        idle.announce(1);
+        assert_eq!(idle.notify_spawn(|| None), Some(2));
+        assert!(idle.cancel(2));
+        assert_eq!(idle.notify_spawn(|| None), Some(1), "its entry was kept");
+        assert!(idle.cancel(1));
+        assert_eq!(idle.notify_spawn(|| None), None);
+    }
+
+    #[test]
     fn a_push_into_an_empty_lifo_slot_is_left_to_a_watching_worker() {
         let idle = Idle::new(2);
         idle.announce(0);
@@ -368,7 +399,18 @@ mod tests {
 
     #[test]
     fn a_claimed_worker_takes_the_spawns_left_to_it() {
-        loom::model(|| {
+        claimed_worker_takes_two_spawns(|| None);
+    }
+
+    /// The same, with the sleeper claimed as the worker near the spawner: by its flag, its entry
+    /// left on the stack.
+    #[test]
+    fn a_worker_claimed_near_the_spawner_takes_the_spawns_left_to_it() {
+        claimed_worker_takes_two_spawns(|| Some(0));
+    }
+
+    fn claimed_worker_takes_two_spawns(near: fn() -> Option<usize>) {
+        loom::model(move || {
             let idle = Arc::new(Idle::new(1));
             let work = Arc::new(AtomicUsize::new(0));
             let sleeper = {
@@ -394,7 +436,7 @@ mod tests {
             // sleeper claimed by the first and not yet counted out, and leave its task to it.
             for _ in 0..2 {
                 work.fetch_add(1, Ordering::SeqCst);
-                if idle.notify_spawn() == Some(0) {
+                if idle.notify_spawn(near) == Some(0) {
                     sleeper.thread().unpark();
                 }
             }
