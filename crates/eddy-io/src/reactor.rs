@@ -58,7 +58,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, TryLockError, Weak};
 use std::task::{Context, Poll, Waker};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use concurrent_queue::ConcurrentQueue;
 use polling::{Event, PollMode};
@@ -95,7 +95,19 @@ pub(crate) struct Reactor {
     /// Parked threads that are not driving, to hand the driver role to when it is released.
     /// Weak, as each parker holds its reactor: a queued parker must not keep its reactor alive.
     sleepers: ConcurrentQueue<Weak<ParkState>>,
+    /// Whether a parking thread is looking on, awake, for the driver to leave (see `Parker`):
+    /// one at a time.
+    pub(crate) looking_on: AtomicBool,
+    /// Whether the last wait in the poller found sources ready: I/O is flowing, and the
+    /// driver's turns are short. Only then does a parking thread look on.
+    pub(crate) io_flowing: AtomicBool,
+    /// How long a parking thread looks on for a busy driver before it sleeps, in nanoseconds
+    /// ([`LOOK_ON`], longer in some tests).
+    look_on: AtomicU64,
 }
+
+/// How long a parking thread that finds the driver busy stays awake for it to leave.
+pub(crate) const LOOK_ON: Duration = Duration::from_micros(20);
 
 /// What only the driving thread touches.
 pub(crate) struct Driver {
@@ -126,6 +138,9 @@ impl Reactor {
             registered: AtomicUsize::new(0),
             generation: AtomicU64::new(0),
             driver: Mutex::new(Driver { events: Events::new(), wakers: Vec::new() }),
+            looking_on: AtomicBool::new(false),
+            io_flowing: AtomicBool::new(false),
+            look_on: AtomicU64::new(LOOK_ON.as_nanos() as u64),
             timers: Timers::new(),
             sleepers: ConcurrentQueue::unbounded(),
         });
@@ -263,6 +278,16 @@ impl Reactor {
         }
     }
 
+    /// How long a parking thread looks on for a busy driver before it sleeps.
+    pub(crate) fn look_on(&self) -> Duration {
+        Duration::from_nanos(self.look_on.load(Ordering::Relaxed))
+    }
+
+    #[cfg(test)]
+    pub(crate) fn set_look_on(&self, look_on: Duration) {
+        self.look_on.store(look_on.as_nanos() as u64, Ordering::Relaxed);
+    }
+
     /// Records a parked thread that is not driving, to be unparked when the driver leaves.
     pub(crate) fn add_sleeper(&self, state: &Arc<ParkState>) {
         if state.mark_queued() {
@@ -323,7 +348,11 @@ impl Reactor {
         if block {
             self.timers.woke_up();
         }
-        if !driver.events.is_empty() {
+        let flowing = !driver.events.is_empty();
+        if self.io_flowing.load(Ordering::Relaxed) != flowing {
+            self.io_flowing.store(flowing, Ordering::Relaxed);
+        }
+        if flowing {
             let sources = lock(&self.sources);
             for event in driver.events.iter() {
                 let index = event.key & 0xFFFF_FFFF;
