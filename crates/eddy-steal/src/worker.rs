@@ -106,9 +106,9 @@
 //! The worker such a spawn claims is, first, the one that last ran on the spawner's CPU, if it
 //! sleeps (`worker_on_this_cpu`); else the one that went to sleep last. The spawner has just
 //! written the task's memory on that CPU and most often waits for the task next
-//! (`block_on(spawn(..))`), and the kernel wakes a thread on the CPU it last ran on when that
-//! one is free, so the task runs there instead of on a CPU that has to be woken first (tens of
-//! microseconds on the virtual machines measured). A chain of 1,000 tasks started from outside
+//! (`block_on(spawn(..))`), and Linux wakes a thread on the CPU it last ran on or on its
+//! waker's, here both the spawner's, so the task runs there instead of on a CPU that has to be
+//! woken first (tens of microseconds on the virtual machines measured). A chain of 1,000 tasks started from outside
 //! (`chained_spawn`, W = 2) took about 150 µs when its worker shared the spawner's CPU and
 //! 195–215 µs when not, and the worker that went to sleep last was the spawner's neighbour in
 //! about half the runs; with this rule, in more than nine runs of ten.
