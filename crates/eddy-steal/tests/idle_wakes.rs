@@ -90,11 +90,14 @@ fn a_long_chain_of_tasks_wakes_the_idle_worker_only_a_few_times() {
     });
 }
 
-/// Tasks spawned from outside one at a time, with pauses between them, all run on one worker:
-/// a notification wakes the worker that went to sleep last (its CPU and caches are the warmest),
-/// not each worker in turn.
+/// Tasks spawned from outside one at a time, with pauses between them, do not run on each
+/// worker in turn: a spawn claims the sleeping worker that last ran on the spawner's CPU, or else
+/// the one that went to sleep last (the warmest either way). Which of the two that is depends on
+/// where the kernel runs the threads, so this counts changes of worker, not which one runs: in
+/// turn, every task after the first would change. (The claim's order itself is checked in
+/// `idle`'s unit tests.)
 #[test]
-fn the_worker_that_went_to_sleep_last_is_woken_first() {
+fn spawns_from_outside_do_not_go_to_each_worker_in_turn() {
     within(Duration::from_secs(60), || {
         let ex = Executor::builder().workers(2).build().unwrap();
         let mut ran_on = Vec::new();
@@ -105,7 +108,7 @@ fn the_worker_that_went_to_sleep_last_is_woken_first() {
             std::thread::sleep(Duration::from_millis(20));
         }
         // The first task may find either worker still starting up.
-        let first = ran_on[1];
-        assert!(ran_on[1..].iter().all(|&t| t == first), "tasks ran on {ran_on:?}");
+        let changes = ran_on[1..].windows(2).filter(|pair| pair[0] != pair[1]).count();
+        assert!(changes <= 4, "tasks ran on {ran_on:?}");
     });
 }
