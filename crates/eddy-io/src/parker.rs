@@ -272,8 +272,8 @@ fn look_on<'a>(parker: &parking::Parker, reactor: &'a Reactor, deadline: Option<
     if !reactor.io_flowing.load(Ordering::Relaxed) || reactor.looking_on.swap(true, Ordering::Acquire) {
         return LookOn::Sleep;
     }
-    let now = Instant::now();
-    let until = deadline.map_or(now + reactor.look_on(), |deadline| deadline.min(now + reactor.look_on()));
+    let limit = Instant::now() + reactor.look_on();
+    let until = deadline.map_or(limit, |deadline| deadline.min(limit));
     let seen = loop {
         // A yield, not a spin: a thread sharing this CPU (the driver, say) runs meanwhile.
         std::thread::yield_now();
