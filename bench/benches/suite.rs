@@ -484,6 +484,90 @@ fn tcp_echo<R: Runtime>(rt: &R) -> Duration {
     start.elapsed()
 }
 
+// ---------------------------------------------------------------- floors
+
+/// A row's work that is not any runtime's, done with no runtime at all and in the cheapest
+/// order: a time no runtime can beat, so `asyncio / floor` is the most `asyncio / runtime` can
+/// be on this machine. Only the rows where that work is most of the time have one: `ping_pong`
+/// (async-channel, which BENCH.md gives every runtime) and `tcp_echo` (the kernel's socket
+/// calls). `ping_pong_native`'s channel is each runtime's own, so its whole time is the
+/// runtime's.
+fn floor_of(workload: &str) -> Option<fn() -> Duration> {
+    match workload {
+        "ping_pong" => Some(ping_pong_floor),
+        "tcp_echo" => Some(tcp_echo_floor),
+        _ => None,
+    }
+}
+
+/// `ping_pong`'s channel operations and completion signal, pair after pair, polled by hand with
+/// a waker that does nothing, in the order the fastest runtime gets: the ping is sent before the
+/// partner waits for it, so only the pong has a waiter, as in every runtime (the pinger waits in
+/// the same poll that sends the ping). No task is made, scheduled or woken.
+fn ping_pong_floor() -> Duration {
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    let mut cx = Context::from_waker(Waker::noop());
+    let (countdown, finished) = Countdown::new(PING_PONGS);
+    let start = Instant::now();
+    for _ in 0..PING_PONGS {
+        let (ping_tx, ping_rx) = async_channel::bounded::<()>(1);
+        let (pong_tx, pong_rx) = async_channel::bounded::<()>(1);
+        assert!(pin!(ping_tx.send(())).poll(&mut cx) == Poll::Ready(Ok(())));
+        let mut pong = pin!(pong_rx.recv());
+        assert!(pong.as_mut().poll(&mut cx).is_pending());
+        assert!(pin!(ping_rx.recv()).poll(&mut cx) == Poll::Ready(Ok(())));
+        assert!(pin!(pong_tx.send(())).poll(&mut cx) == Poll::Ready(Ok(())));
+        assert!(pong.poll(&mut cx) == Poll::Ready(Ok(())));
+        countdown.count();
+    }
+    finished.try_recv().unwrap();
+    start.elapsed()
+}
+
+/// `tcp_echo`'s socket calls and nothing else: the same listener, connections, `TCP_NODELAY` and
+/// round trips, on blocking sockets driven in lockstep from one thread (every client sends, every
+/// server side reads and echoes, every client reads), so each call finds its data already there.
+/// A round trip costs the four calls no runtime can avoid, a send and a receive at each end, and
+/// no wait for readiness.
+fn tcp_echo_floor() -> Duration {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+
+    let start = Instant::now();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (mut clients, mut servers) = (Vec::with_capacity(CLIENTS), Vec::with_capacity(CLIENTS));
+    for _ in 0..CLIENTS {
+        let client = TcpStream::connect(addr).unwrap();
+        client.set_nodelay(true).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        server.set_nodelay(true).unwrap();
+        clients.push(client);
+        servers.push(server);
+    }
+    let (out, mut buf) = ([7; MESSAGE], [0; MESSAGE]);
+    for _ in 0..ROUNDS {
+        for client in &mut clients {
+            client.write_all(&out).unwrap();
+        }
+        for server in &mut servers {
+            server.read_exact(&mut buf).unwrap();
+            server.write_all(&buf).unwrap();
+        }
+        for client in &mut clients {
+            client.read_exact(&mut buf).unwrap();
+            assert_eq!(buf, out);
+        }
+    }
+    drop(clients);
+    for server in &mut servers {
+        assert_eq!(server.read(&mut buf).unwrap(), 0, "the client closed");
+    }
+    start.elapsed()
+}
+
 // ---------------------------------------------------------------- idle_task_bytes
 
 /// The system allocator, counting live bytes while `COUNTING` is on. Off, it costs one relaxed
@@ -1021,19 +1105,36 @@ fn main() {
     print_rows(&rows, ("family", ["eddy_us", "tokio_us", "smol_us"]), &mut json_rows);
     let asyncio = if no_asyncio { None } else { asyncio_figures(&filter) };
     if let Some(asyncio) = asyncio.filter(|figures| !figures.is_empty()) {
-        println!("\nPython asyncio on the same workloads (5 runs after 1 warm-up) against eddy's single-threaded runtime\n");
-        println!("| workload | eddy st | asyncio | asyncio / eddy |");
-        println!("|---|---|---|---|");
+        let mut lines = Vec::new();
         for (workload, asyncio_us) in asyncio {
             let Some(row) = rows.iter().find(|row| row.family == "st" && row.workload == workload) else {
                 continue;
             };
             let eddy_us = row.cells[0].1.median.as_secs_f64() * 1e6;
             let speedup = asyncio_us / eddy_us;
-            println!("| {workload} | {eddy_us:.0} | {asyncio_us:.0} | {speedup:.1}× |");
+            let (floor_cell, most_cell, floor_json) = match floor_of(&workload) {
+                Some(floor) => {
+                    let floor_us = measure(&mut [&mut || floor()])[0].median.as_secs_f64() * 1e6;
+                    eprintln!("measured {workload} (no runtime)");
+                    let most = asyncio_us / floor_us;
+                    (
+                        format!("{floor_us:.0}"),
+                        format!("{most:.1}×"),
+                        format!(",\"floor_us\":{floor_us:.0},\"most_speedup\":{most:.2}"),
+                    )
+                }
+                None => ("–".to_owned(), "–".to_owned(), String::new()),
+            };
+            lines.push(format!("| {workload} | {eddy_us:.0} | {asyncio_us:.0} | {speedup:.1}× | {floor_cell} | {most_cell} |"));
             json_rows.push(format!(
-                "{{\"workload\":\"{workload}\",\"family\":\"asyncio\",\"eddy_us\":{eddy_us:.0},\"asyncio_us\":{asyncio_us:.0},\"speedup\":{speedup:.2}}}"
+                "{{\"workload\":\"{workload}\",\"family\":\"asyncio\",\"eddy_us\":{eddy_us:.0},\"asyncio_us\":{asyncio_us:.0},\"speedup\":{speedup:.2}{floor_json}}}"
             ));
+        }
+        println!("\nPython asyncio on the same workloads (5 runs after 1 warm-up) against eddy's single-threaded runtime; no runtime: the row's work that is no runtime's (async-channel's, the kernel's), done alone, median µs, and the most asyncio / runtime can be\n");
+        println!("| workload | eddy st | asyncio | asyncio / eddy | no runtime | asyncio / no runtime |");
+        println!("|---|---|---|---|---|---|");
+        for line in lines {
+            println!("{line}");
         }
     }
     if !memory_rows.is_empty() {
