@@ -487,8 +487,10 @@ fn tcp_echo<R: Runtime>(rt: &R) -> Duration {
 // ---------------------------------------------------------------- floors
 
 /// A row's work that is not any runtime's, done with no runtime at all and in the cheapest
-/// order: a time no runtime can beat, so `asyncio / floor` is the most `asyncio / runtime` can
-/// be on this machine. Only the rows where that work is most of the time have one: `ping_pong`
+/// order. A runtime does that work and its own besides, so `asyncio / floor` is the most
+/// `asyncio / runtime` can be on this machine (within the noise; a runtime that batched its
+/// socket calls through io_uring would save their entries and exits, not the kernel's TCP work).
+/// Only the rows where that work is most of the time have one: `ping_pong`
 /// (async-channel, which BENCH.md gives every runtime) and `tcp_echo` (the kernel's socket
 /// calls). `ping_pong_native`'s channel is each runtime's own, so its whole time is the
 /// runtime's.
