@@ -332,11 +332,17 @@ impl Local {
     /// Runs `f` (a poll of the main future, or a park) as the main turn, so that what it spawns
     /// or wakes goes behind the queue. Marked on these turns, which are rarer than task polls.
     fn main_turn<R>(&self, f: impl FnOnce() -> R) -> R {
+        /// Restores the flag as `f` returns or unwinds: a main future that panicked must not
+        /// leave every later spawn and wake behind the queue.
+        struct Restore<'a>(&'a Cell<bool>, bool);
+        impl Drop for Restore<'_> {
+            fn drop(&mut self) {
+                self.0.set(self.1);
+            }
+        }
         // Restored, not cleared: a task may drive this executor itself (a nested drive).
-        let outer = self.in_main_turn.replace(true);
-        let result = f();
-        self.in_main_turn.set(outer);
-        result
+        let _restore = Restore(&self.in_main_turn, self.in_main_turn.replace(true));
+        f()
     }
 
     /// Queues a task spawned or woken on this thread. The task that a running task spawned or

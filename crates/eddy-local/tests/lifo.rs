@@ -130,3 +130,27 @@ fn spawns_from_the_main_future_keep_their_order() {
     future::block_on(ex.run(spawn_five(log.clone())));
     assert_eq!(*log.borrow(), ["0", "1", "2", "3", "4"]);
 }
+
+#[test]
+fn a_main_future_that_panicked_leaves_the_lifo_slot_working() {
+    let ex = LocalExecutor::new();
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ex.block_on(&mut ThreadPark::new(), async { panic!("the main future fails") })
+    }));
+    assert!(panicked.is_err());
+    // The executor serves on, and a running task's child still runs next.
+    let log = Log::default();
+    for name in ["a", "b"] {
+        let log = log.clone();
+        ex.spawn(async move {
+            note(&log, name);
+            if name == "a" {
+                let log = log.clone();
+                eddy_task::spawn_local(async move { note(&log, "a's child") }).detach();
+            }
+        })
+        .detach();
+    }
+    while ex.try_tick() {}
+    assert_eq!(*log.borrow(), ["a", "a's child", "b"]);
+}
